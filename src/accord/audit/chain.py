@@ -1,0 +1,119 @@
+"""The audit trail: append-only and hash-chained.
+
+Each record's hash is SHA-256 over the previous record's hash and the record's own canonical JSON, so altering a
+record breaks its hash, removing one breaks the next record's link (and the sequence), and reordering breaks both.
+``verify`` walks the chain in sequence order and names the first record that fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, select, update
+
+from accord import clock
+from accord.storage.database import Database
+from accord.storage.schema import audit_head, audit_log
+
+__all__ = ["AuditEvent", "AuditLog", "Verification", "record_hash"]
+
+GENESIS = "0" * 64
+
+
+@dataclass(frozen=True)
+class AuditEvent:
+    action: str
+    user_id: int | None = None
+    member: str | None = None
+    item_id: str | None = None
+    request_id: str | None = None
+    detail: dict[str, Any] | None = None
+
+
+def record_hash(prev_hash: str, seq: int, at: str, request_id: str | None, user_id: int | None,
+                member: str | None, action: str, item_id: str | None, detail: str) -> str:
+    payload = orjson.dumps([seq, at, request_id, user_id, member, action, item_id, detail])
+    return hashlib.sha256(prev_hash.encode() + payload).hexdigest()
+
+
+@dataclass(frozen=True)
+class Verification:
+    ok: bool
+    records: int
+    first_bad_seq: int | None = None
+    reason: str = ""
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def append(self, conn: Connection, events: Iterable[AuditEvent]) -> None:
+        """Append inside the caller's write transaction, so the records commit or vanish with the change."""
+        events = list(events)
+        if not events:
+            return
+        # FOR UPDATE locks the head row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
+        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
+        seq, prev = int(head.seq), str(head.hash)
+        at = clock.now()
+        rows = []
+        for ev in events:
+            seq += 1
+            detail = orjson.dumps(ev.detail or {}, option=orjson.OPT_SORT_KEYS).decode()
+            h = record_hash(prev, seq, at, ev.request_id, ev.user_id, ev.member, ev.action, ev.item_id, detail)
+            rows.append({"seq": seq, "at": at, "request_id": ev.request_id, "user_id": ev.user_id,
+                         "member": ev.member, "action": ev.action, "item_id": ev.item_id, "detail": detail,
+                         "prev_hash": prev, "hash": h})
+            prev = h
+        conn.execute(audit_log.insert(), rows)
+        conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
+
+    def record(self, *events: AuditEvent) -> None:
+        with self.db.write() as conn:
+            self.append(conn, events)
+
+    def verify(self, batch: int = 10_000) -> Verification:
+        expected_prev, expected_seq, count = GENESIS, 1, 0
+        with self.db.read() as conn:
+            last = 0
+            while True:
+                rows = conn.execute(
+                    select(audit_log).where(audit_log.c.seq > last).order_by(audit_log.c.seq).limit(batch)
+                ).all()
+                if not rows:
+                    break
+                for r in rows:
+                    if r.seq != expected_seq:
+                        return Verification(False, count, r.seq, f"expected record {expected_seq}, found {r.seq}: "
+                                            "a record was removed or reordered")
+                    if r.prev_hash != expected_prev:
+                        return Verification(False, count, r.seq, "does not link to the previous record")
+                    h = record_hash(r.prev_hash, r.seq, r.at, r.request_id, r.user_id, r.member, r.action,
+                                    r.item_id, r.detail)
+                    if h != r.hash:
+                        return Verification(False, count, r.seq, "content does not match its hash: altered")
+                    expected_prev, expected_seq, count = r.hash, r.seq + 1, count + 1
+                last = rows[-1].seq
+            head = conn.execute(select(audit_head.c.seq, audit_head.c.hash)).one()
+            if head.seq != expected_seq - 1 or head.hash != expected_prev:
+                return Verification(False, count, expected_seq, "the chain ends before its recorded head: "
+                                    "records were removed from the end")
+        return Verification(True, count)
+
+    def search(self, conn: Connection, *, member: str | None = None, action: str | None = None,
+               item_id: str | None = None, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+        q = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
+        if member:
+            q = q.where(audit_log.c.member == member)
+        if action:
+            q = q.where(audit_log.c.action == action)
+        if item_id:
+            q = q.where(audit_log.c.item_id == item_id)
+        if before:
+            q = q.where(audit_log.c.seq < before)
+        return [r._asdict() for r in conn.execute(q)]

@@ -1,0 +1,332 @@
+"""The ``accord`` command. Commands parse arguments and call services; they never touch SQL."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from accord.config import Settings, load_settings
+from accord.errors import AccordError, ValidationFailed
+from accord.services import Services, build_services
+
+__all__ = ["app", "main"]
+
+console = Console()
+err = Console(stderr=True)
+
+app = typer.Typer(help="Accord: the hub of a multi-member information-exchange centre.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+member_app = typer.Typer(help="Member organisations and their consumers.", no_args_is_help=True)
+user_app = typer.Typer(help="User accounts.", no_args_is_help=True)
+token_app = typer.Typer(help="API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="The tamper-evident audit trail.", no_args_is_help=True)
+app.add_typer(member_app, name="member")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+
+
+class State:
+    def __init__(self, overrides: dict[str, Any]) -> None:
+        self.overrides = overrides
+        self._settings: Settings | None = None
+        self._services: Services | None = None
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings(**self.overrides)
+        return self._settings
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            self._services = build_services(self.settings)
+        return self._services
+
+
+def _state(ctx: typer.Context) -> State:
+    obj = ctx.find_root().obj
+    assert isinstance(obj, State)
+    return obj
+
+
+@app.callback()
+def _root(
+    ctx: typer.Context,
+    data: Annotated[str | None, typer.Option(help="Data directory (env ACCORD_DATA).")] = None,
+    database_url: Annotated[str | None, typer.Option(help="Database URL (env ACCORD_DATABASE_URL).")] = None,
+) -> None:
+    ctx.obj = State({"data": data, "database_url": database_url})
+
+
+def _progress() -> Progress:
+    return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=err, transient=False, disable=not err.is_terminal)
+
+
+# ----- set-up and serving ------------------------------------------------------------------------------------
+@app.command()
+def init(ctx: typer.Context) -> None:
+    """Create (or upgrade) the hub's store."""
+    st = _state(ctx)
+    st.services  # noqa: B018 - building the services runs the migrations
+    console.print(f"Hub ready at [bold]{st.settings.url}[/bold]")
+
+
+@app.command()
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only for more than one).")] = 1,
+) -> None:
+    """Serve the hub over HTTP."""
+    import uvicorn
+
+    from accord.app import create_app
+
+    st = _state(ctx)
+    settings = st.settings.with_overrides(host=host, port=port)
+    if workers > 1 and settings.is_sqlite:
+        raise ValidationFailed.one("workers", "several workers need PostgreSQL; the embedded store has one writer")
+    st.services  # noqa: B018 - migrate before serving
+    console.print(f"Serving on http://{settings.host}:{settings.port}  (API docs at /api/docs)")
+    uvicorn.run(create_app(settings, st.services), host=settings.host, port=settings.port, log_level="warning")
+
+
+@app.command()
+def demo(
+    ctx: typer.Context,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the hub after seeding.")] = True,
+    items: Annotated[int, typer.Option(help="Number of synthetic items to create.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Random seed (the dataset is deterministic for a seed).")] = 7,
+) -> None:
+    """Seed a synthetic demo dataset into an empty hub, print the logins, and serve."""
+    from accord.demo import DEMO_PASSWORD, seed_demo
+
+    st = _state(ctx)
+    svc = st.services
+    with _progress() as progress:
+        task = progress.add_task("Seeding demo data", total=items)
+        logins = seed_demo(svc, n_items=items, seed=seed, progress=lambda n: progress.update(task, advance=n))
+    if logins is None:
+        console.print("The hub already holds data; nothing seeded.")
+        logins = _existing_demo_logins(svc)
+    table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
+    for col in ("member", "user", "role", "API token"):
+        table.add_column(col)
+    for row in logins:
+        table.add_row(row["member"], row["username"], row["role"], row.get("token", "(see var/demo-tokens.txt)"))
+    console.print(table)
+    if serve_after:
+        ctx.invoke(serve, ctx)
+
+
+def _existing_demo_logins(svc: Services) -> list[dict[str, str]]:
+    path = svc.settings.data_path / "demo-tokens.txt"
+    out = []
+    if path.exists():
+        for line in path.read_text().splitlines():
+            member, username, role, token = line.split("\t")
+            out.append({"member": member, "username": username, "role": role, "token": token})
+    return out
+
+
+# ----- members, users, tokens --------------------------------------------------------------------------------
+@member_app.command("add")
+def member_add(ctx: typer.Context, code: str, name: str,
+               role: Annotated[str, typer.Option(help="member | chair | observer")] = "member") -> None:
+    """Add a member organisation."""
+    m = _state(ctx).services.accounts.add_member(code, name, role)
+    console.print(f"Added member [bold]{m['code']}[/bold] ({m['name']}, {m['role']})")
+
+
+@member_app.command("consumer")
+def member_consumer(ctx: typer.Context, member: str, code: str, name: str) -> None:
+    """Add a consumer (downstream unit) to a member."""
+    c = _state(ctx).services.accounts.add_consumer(member, code, name)
+    console.print(f"Added consumer [bold]{c['code']}[/bold] to {c['member']}")
+
+
+@member_app.command("list")
+def member_list(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """List members and their consumers."""
+    rows = _state(ctx).services.accounts.list_members()
+    if json_out:
+        sys.stdout.write(orjson.dumps(rows).decode() + "\n")
+        return
+    table = Table("code", "name", "role", "consumers")
+    for m in rows:
+        table.add_row(m["code"], m["name"], m["role"], ", ".join(c["code"] for c in m["consumers"]))
+    console.print(table)
+
+
+@user_app.command("add")
+def user_add(
+    ctx: typer.Context, username: str, member: str,
+    role: Annotated[str, typer.Option(help="hub-admin | member-admin | analyst | reader | consumer")] = "analyst",
+    clearance: Annotated[int, typer.Option(help="0 unclassified ... 4 top-secret")] = 1,
+    password: Annotated[str | None, typer.Option(help="Password (prompted when omitted).")] = None,
+    consumer: Annotated[str | None, typer.Option(help="Consumer unit, for role consumer.")] = None,
+    language: Annotated[str, typer.Option(help="en | fr | ar | ru | fa")] = "en",
+) -> None:
+    """Add a user to a member."""
+    if password is None:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    u = _state(ctx).services.accounts.add_user(username, member, role, password, clearance=clearance,
+                                               consumer=consumer, language=language)
+    console.print(f"Added user [bold]{u['username']}[/bold] ({u['role']} of {u['member']})")
+
+
+@user_app.command("list")
+def user_list(ctx: typer.Context, member: Annotated[str | None, typer.Option()] = None) -> None:
+    """List users."""
+    table = Table("username", "member", "role", "clearance", "disabled")
+    for u in _state(ctx).services.accounts.list_users(member):
+        table.add_row(u["username"], u["member"], u["role"], str(u["clearance"]), "yes" if u["disabled"] else "")
+    console.print(table)
+
+
+@user_app.command("disable")
+def user_disable(ctx: typer.Context, username: str) -> None:
+    """Disable a user and end their sessions."""
+    _state(ctx).services.accounts.set_disabled(username, True)
+    console.print(f"Disabled {username}")
+
+
+@token_app.command("create")
+def token_create(ctx: typer.Context, username: str,
+                 name: Annotated[str, typer.Option(help="A label for the token.")] = "cli",
+                 days: Annotated[int, typer.Option(help="Lifetime in days (0: no expiry).")] = 90) -> None:
+    """Create an API token for a user; the secret is printed once."""
+    t = _state(ctx).services.accounts.create_token(username, name, days)
+    console.print(f"Token {t.id} (expires {t.expires or 'never'}); store it now, it is not shown again:")
+    sys.stdout.write(t.secret + "\n")
+
+
+@token_app.command("revoke")
+def token_revoke(ctx: typer.Context, token_id: int) -> None:
+    """Revoke an API token."""
+    _state(ctx).services.accounts.revoke_token(token_id)
+    console.print(f"Revoked token {token_id}")
+
+
+# ----- import and export -------------------------------------------------------------------------------------
+def _read_objects(path: Path) -> Iterator[Any]:
+    """JSON array, {"items": [...]}, or newline-delimited JSON."""
+    raw = path.read_bytes()
+    stripped = raw.lstrip()
+    if stripped[:1] in (b"[", b"{"):
+        try:
+            data = orjson.loads(raw)
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, list):
+            yield from data
+            return
+        if isinstance(data, dict):
+            yield from data.get("items", [data])
+            return
+    for n, line in enumerate(raw.splitlines(), 1):
+        if line.strip():
+            try:
+                yield orjson.loads(line)
+            except orjson.JSONDecodeError as exc:
+                raise ValidationFailed.one(f"{path.name}:{n}", f"not valid JSON ({exc.msg})") from None
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="JSON or NDJSON item files.")],
+    as_user: Annotated[str, typer.Option("--as", help="The user the items are shared as.")],
+    batch: Annotated[int, typer.Option(help="Objects per transaction.")] = 5000,
+) -> None:
+    """Import items from files; each object is accepted or rejected on its own."""
+    svc = _state(ctx).services
+    principal = svc.accounts.principal_for(as_user)
+    accepted = rejected = 0
+    with _progress() as progress:
+        for path in files:
+            task = progress.add_task(f"Importing {path.name}", total=None)
+            chunk: list[Any] = []
+
+            def flush() -> None:
+                nonlocal accepted, rejected
+                for r in svc.items.create_many(principal, chunk, allow_times=True):
+                    if r.ok:
+                        accepted += 1
+                    else:
+                        rejected += 1
+                        msgs = "; ".join(f"{e.field}: {e.message}" for e in r.errors)
+                        err.print(f"[red]rejected[/red] {path.name} object {r.index + 1}: {msgs}")
+                progress.update(task, advance=len(chunk))
+                chunk.clear()
+
+            for obj in _read_objects(path):
+                chunk.append(obj)
+                if len(chunk) >= batch:
+                    flush()
+            if chunk:
+                flush()
+    console.print(f"Imported {accepted} items, rejected {rejected}.")
+    if rejected:
+        raise typer.Exit(1)
+
+
+@app.command()
+def export(
+    ctx: typer.Context,
+    as_user: Annotated[str, typer.Option("--as", help="Export what this user may see.")],
+    output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: standard output).")] = None,
+    kind: Annotated[str | None, typer.Option()] = None,
+) -> None:
+    """Export the items a user may see as newline-delimited JSON."""
+    from accord.sharing.items import ItemFilter
+
+    svc = _state(ctx).services
+    principal = svc.accounts.principal_for(as_user)
+    out = output.open("wb") if output else sys.stdout.buffer
+    n = 0
+    try:
+        for item in svc.items.export(principal, ItemFilter(kind=kind, include_revoked=True)):
+            out.write(orjson.dumps(item) + b"\n")
+            n += 1
+    finally:
+        if output:
+            out.close()
+    err.print(f"Exported {n} items.")
+
+
+# ----- audit -------------------------------------------------------------------------------------------------
+@audit_app.command("verify")
+def audit_verify(ctx: typer.Context) -> None:
+    """Check the audit chain; exits 1 and names the first bad record if anything was altered."""
+    v = _state(ctx).services.audit.verify()
+    if v.ok:
+        console.print(f"[green]Audit chain intact[/green]: {v.records} records.")
+        return
+    err.print(f"[red]Audit chain broken[/red] at record {v.first_bad_seq}: {v.reason} "
+              f"({v.records} records verified before it).")
+    raise typer.Exit(1)
+
+
+def main() -> None:
+    try:
+        app()
+    except AccordError as exc:
+        if isinstance(exc, ValidationFailed):
+            for e in exc.errors:
+                err.print(f"[red]error[/red]: {e.field}: {e.message}" if e.field else f"[red]error[/red]: {e.message}")
+        else:
+            err.print(f"[red]error[/red]: {exc.detail}")
+        sys.exit(2)

@@ -1,0 +1,41 @@
+"""UTC timestamps in the one format Accord stores: ISO 8601, millisecond precision, ``Z`` suffix."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+__all__ = ["format_ts", "now", "parse_ts", "utcnow"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def format_ts(value: datetime) -> str:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def now() -> str:
+    return format_ts(utcnow())
+
+
+def parse_ts(text: str) -> datetime:
+    """Parse an RFC 3339 timestamp; naive values are taken as UTC. Raises ValueError."""
+    if not isinstance(text, str) or len(text) < 10:
+        raise ValueError("not a timestamp")
+    value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def later_than(previous: str) -> str:
+    """Now, or one millisecond after ``previous`` if the clock has not moved past it (STIX ``modified``
+    must strictly increase between versions)."""
+    current = now()
+    if current > previous:
+        return current
+    return format_ts(parse_ts(previous) + timedelta(milliseconds=1))

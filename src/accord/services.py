@@ -1,0 +1,34 @@
+"""The service container: built once by ``build_services(settings)``, shared by the HTTP app and the CLI."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from accord.audit.chain import AuditLog
+from accord.config import Settings
+from accord.sharing.accounts import Accounts
+from accord.sharing.items import Items
+from accord.storage.database import Database
+
+__all__ = ["Services", "build_services"]
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    audit: AuditLog
+    accounts: Accounts
+    items: Items
+
+    def close(self) -> None:
+        self.db.dispose()
+
+
+def build_services(settings: Settings, *, migrate: bool = True) -> Services:
+    db = Database(settings)
+    if migrate:
+        db.migrate()
+    audit = AuditLog(db)
+    return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
+                    items=Items(db, audit, settings))

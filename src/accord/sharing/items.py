@@ -1,0 +1,493 @@
+"""Items: share, read, list, search, edit (new version), revoke, release further, history, statistics, export.
+
+Every read builds on ``policy.visible``; a denied item raises exactly the ``NotFound`` a missing one does. Every
+write is one transaction: the item, its release rows, tags, full-text entry, version snapshot and audit records
+commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, Row, func, select, text, update
+
+from accord import clock
+from accord.audit.chain import AuditEvent, AuditLog
+from accord.config import Settings
+from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
+from accord.sharing.handling import ITEM_KINDS, Principal
+from accord.sharing.policy import can_edit, visible
+from accord.sharing.validate import Draft, check_item, check_patch, parse_id
+from accord.storage.database import Database
+from accord.storage.schema import item_release, item_tags, item_versions, items, members
+
+__all__ = ["BulkResult", "ItemFilter", "Items", "Page"]
+
+
+@dataclass
+class ItemFilter:
+    kind: str | None = None
+    originator: str | None = None
+    since: str | None = None  # modified at or after
+    until: str | None = None  # modified before
+    observed_after: str | None = None
+    observed_before: str | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+    tag: str | None = None
+    q: str | None = None
+    include_revoked: bool = False
+    cursor: str | None = None
+    limit: int = 50
+
+
+@dataclass
+class Page:
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+
+
+@dataclass
+class BulkResult:
+    index: int
+    id: str | None
+    ok: bool
+    errors: list[FieldError] = field(default_factory=list)
+
+
+def encode_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(value: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+        if not raw.startswith("s"):
+            raise ValueError
+        return int(raw[1:])
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.one("cursor", "is not a cursor this server issued") from None
+
+
+_COLUMNS = (items.c.seq, items.c.id, items.c.kind, items.c.originator_id, items.c.created, items.c.modified,
+            items.c.version, items.c.language, items.c.reliability, items.c.credibility, items.c.tlp,
+            items.c.classification, items.c.release_scope, items.c.release_consumers, items.c.revoked,
+            items.c.discoverable, items.c.body, members.c.code.label("originator"))
+
+
+def _select() -> Any:
+    return select(*_COLUMNS).join(members, members.c.id == items.c.originator_id)
+
+
+class Items:
+    def __init__(self, db: Database, audit: AuditLog, settings: Settings) -> None:
+        self.db = db
+        self.audit = audit
+        self.settings = settings
+
+    # ----- representation --------------------------------------------------------------------------------
+    @staticmethod
+    def _to_api(row: Row[Any], release: list[str]) -> dict[str, Any]:
+        body = orjson.loads(row.body)
+        out: dict[str, Any] = {
+            "id": row.id, "kind": row.kind, "originator": row.originator, "created": row.created,
+            "modified": row.modified, "version": row.version, "language": row.language,
+            "handling": {"tlp": row.tlp, "classification": row.classification,
+                         "release": {"scope": row.release_scope, "members": release,
+                                     "consumers": bool(row.release_consumers)}},
+            "grading": {"reliability": row.reliability, "credibility": row.credibility},
+            "tags": body.get("tags", []), "revoked": bool(row.revoked), "discoverable": bool(row.discoverable),
+            "content": body.get("content", {}), "identifiers": body.get("identifiers", []),
+        }
+        if body.get("extensions"):
+            out["extensions"] = body["extensions"]
+        return out
+
+    def _release_codes(self, conn: Connection, seqs: Sequence[int]) -> dict[int, list[str]]:
+        out: dict[int, list[str]] = {}
+        for start in range(0, len(seqs), 500):
+            chunk = list(seqs[start:start + 500])
+            rows = conn.execute(select(item_release.c.item_seq, members.c.code)
+                                .join(members, members.c.id == item_release.c.member_id)
+                                .where(item_release.c.item_seq.in_(chunk)).order_by(members.c.code))
+            for seq, code in rows:
+                out.setdefault(seq, []).append(code)
+        return out
+
+    def _render(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+        need = [r.seq for r in rows if r.release_scope == "members"]
+        codes = self._release_codes(conn, need) if need else {}
+        return [self._to_api(r, codes.get(r.seq, [])) for r in rows]
+
+    def _visible_row(self, conn: Connection, principal: Principal, item_id: str) -> Row[Any]:
+        if parse_id(item_id) is None:
+            raise NotFound()
+        row = conn.execute(_select().where(items.c.id == item_id, visible(principal))).first()
+        if row is None:
+            raise NotFound()
+        return row
+
+    def _read_event(self, principal: Principal, action: str, item_id: str | None, request_id: str | None,
+                    detail: dict[str, Any] | None = None) -> AuditEvent:
+        d = dict(detail or {})
+        if principal.token_id is not None:
+            d["token"] = principal.token_id
+        d["via"] = principal.via
+        return AuditEvent(action, principal.user_id, principal.member_code, item_id, request_id, d)
+
+    def _audit_read(self, principal: Principal, action: str, item_id: str | None, request_id: str | None,
+                    detail: dict[str, Any] | None = None) -> None:
+        if self.settings.audit_reads:
+            self.audit.record(self._read_event(principal, action, item_id, request_id, detail))
+
+    # ----- reads -----------------------------------------------------------------------------------------
+    def get(self, principal: Principal, item_id: str, request_id: str | None = None) -> dict[str, Any]:
+        with self.db.read() as conn:
+            row = self._visible_row(conn, principal, item_id)
+            out = self._render(conn, [row])[0]
+        self._audit_read(principal, "item.read", item_id, request_id)
+        return out
+
+    def _filtered(self, principal: Principal, f: ItemFilter) -> Any:
+        q = _select().where(visible(principal))
+        if f.kind:
+            if f.kind not in ITEM_KINDS:
+                raise ValidationFailed.one("kind", f"must be one of {', '.join(ITEM_KINDS)}")
+            q = q.where(items.c.kind == f.kind)
+        if f.originator:
+            q = q.where(members.c.code == f.originator.upper())
+        for name in ("since", "until", "observed_after", "observed_before"):
+            value = getattr(f, name)
+            if value is not None:
+                try:
+                    setattr(f, name, clock.format_ts(clock.parse_ts(value)))
+                except (ValueError, TypeError):
+                    raise ValidationFailed.one(name, "must be an RFC 3339 timestamp") from None
+        if f.since:
+            q = q.where(items.c.modified >= f.since)
+        if f.until:
+            q = q.where(items.c.modified < f.until)
+        if f.observed_after:
+            q = q.where(func.coalesce(items.c.t_to, items.c.t_from) >= f.observed_after)
+        if f.observed_before:
+            q = q.where(items.c.t_from < f.observed_before)
+        if f.bbox:
+            min_lon, min_lat, max_lon, max_lat = f.bbox
+            if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+                raise ValidationFailed.one("bbox", "must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees")
+            lon_ok = (items.c.lon.between(min_lon, max_lon) if min_lon <= max_lon
+                      else (items.c.lon >= min_lon) | (items.c.lon <= max_lon))  # crosses the antimeridian
+            q = q.where(items.c.lat.between(min_lat, max_lat), lon_ok)
+        if f.tag:
+            q = q.where(items.c.seq.in_(select(item_tags.c.item_seq).where(item_tags.c.tag == f.tag)))
+        if f.q:
+            q = q.where(items.c.seq.in_(self.db.full_text.matching(f.q)))
+        if not f.include_revoked:
+            q = q.where(items.c.revoked.is_(False))
+        return q
+
+    def list(self, principal: Principal, f: ItemFilter, request_id: str | None = None) -> Page:
+        if not 1 <= f.limit <= self.settings.page_size_max:
+            raise ValidationFailed.one("limit", f"must be between 1 and {self.settings.page_size_max}")
+        q = self._filtered(principal, f)
+        if f.cursor:
+            q = q.where(items.c.seq < decode_cursor(f.cursor))
+        q = q.order_by(items.c.seq.desc()).limit(f.limit + 1)
+        with self.db.read() as conn:
+            rows = conn.execute(q).all()
+            more = len(rows) > f.limit
+            rows = rows[: f.limit]
+            out = self._render(conn, rows)
+        if out:
+            self._audit_read(principal, "item.list", None, request_id, {"ids": [i["id"] for i in out]})
+        return Page(out, encode_cursor(rows[-1].seq) if more and rows else None)
+
+    def count(self, principal: Principal, f: ItemFilter) -> int:
+        q = self._filtered(principal, f).with_only_columns(func.count()).order_by(None)
+        with self.db.read() as conn:
+            return int(conn.execute(q).scalar_one())
+
+    def history(self, principal: Principal, item_id: str, request_id: str | None = None) -> list[dict[str, Any]]:
+        """Every version, oldest first. The current release decides who may read the history."""
+        with self.db.read() as conn:
+            row = self._visible_row(conn, principal, item_id)
+            current = self._render(conn, [row])[0]
+            older = conn.execute(select(item_versions.c.snapshot).where(item_versions.c.item_seq == row.seq)
+                                 .order_by(item_versions.c.version)).scalars().all()
+        self._audit_read(principal, "item.history", item_id, request_id)
+        return [orjson.loads(s) for s in older] + [current]
+
+    def stats(self, principal: Principal, since: str | None = None, until: str | None = None,
+              by: Sequence[str] = ("kind", "originator")) -> list[dict[str, Any]]:
+        """Counts of visible, unrevoked items created in the period, grouped by kind and/or originator."""
+        cols = {"kind": items.c.kind, "originator": members.c.code.label("originator")}
+        for b in by:
+            if b not in cols:
+                raise ValidationFailed.one("by", "must be kind and/or originator")
+        group = [cols[b] for b in by]
+        q = (select(*group, func.count().label("count")).select_from(items)
+             .join(members, members.c.id == items.c.originator_id)
+             .where(visible(principal), items.c.revoked.is_(False)))
+        try:
+            if since:
+                q = q.where(items.c.created >= clock.format_ts(clock.parse_ts(since)))
+            if until:
+                q = q.where(items.c.created < clock.format_ts(clock.parse_ts(until)))
+        except (ValueError, TypeError):
+            raise ValidationFailed.one("since" if since else "until", "must be an RFC 3339 timestamp") from None
+        if group:
+            q = q.group_by(*group).order_by(*group)
+        with self.db.read() as conn:
+            return [{str(k): v for k, v in r._asdict().items()} for r in conn.execute(q)]
+
+    def export(self, principal: Principal, f: ItemFilter | None = None, request_id: str | None = None,
+               batch: int = 1000) -> Iterator[dict[str, Any]]:
+        """Stream every visible item matching the filter, oldest first; each batch is audited with its ids."""
+        f = f or ItemFilter(include_revoked=True)
+        last = 0
+        while True:
+            q = self._filtered(principal, f).where(items.c.seq > last).order_by(items.c.seq).limit(batch)
+            with self.db.read() as conn:
+                rows = conn.execute(q).all()
+                out = self._render(conn, rows)
+            if not rows:
+                return
+            self.audit.record(self._read_event(principal, "item.export", None, request_id,
+                                               {"ids": [i["id"] for i in out]}))
+            yield from out
+            last = rows[-1].seq
+
+    # ----- writes ----------------------------------------------------------------------------------------
+    def _member_ids(self, conn: Connection) -> dict[str, int]:
+        return {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
+
+    def _allocate(self, conn: Connection, n: int) -> list[int]:
+        if self.db.dialect == "sqlite":
+            # Safe: the writer holds SQLite's write lock (BEGIN IMMEDIATE) until commit.
+            top = conn.execute(select(func.coalesce(func.max(items.c.seq), 0))).scalar_one()
+            return list(range(top + 1, top + 1 + n))
+        rows = conn.execute(text("SELECT nextval(pg_get_serial_sequence('items', 'seq')) FROM generate_series(1, :n)"),
+                            {"n": n})
+        return [int(r[0]) for r in rows]
+
+    @staticmethod
+    def _body(d: Draft) -> str:
+        body: dict[str, Any] = {"tags": d.tags, "content": d.content, "identifiers": d.identifiers}
+        if d.extensions:
+            body["extensions"] = d.extensions
+        return orjson.dumps(body).decode()
+
+    @staticmethod
+    def _positions(d: Draft) -> tuple[float | None, float | None, str | None, str | None]:
+        if d.kind == "observation":
+            c = d.content
+            return c["lat"], c["lon"], c["observed_from"], c.get("observed_to")
+        return None, None, None, None
+
+    def _check_refs(self, conn: Connection, principal: Principal, drafts: list[tuple[int, Draft]],
+                    errors: dict[int, list[FieldError]]) -> None:
+        wanted = {ref for _, d in drafts for ref in d.refs.values()}
+        if not wanted:
+            return
+        in_batch = {d.id: d.kind for _, d in drafts}
+        found: dict[str, str] = {}
+        wanted_list = sorted(wanted - in_batch.keys())
+        for start in range(0, len(wanted_list), 500):
+            chunk = wanted_list[start:start + 500]
+            for rid, kind in conn.execute(select(items.c.id, items.c.kind)
+                                          .where(items.c.id.in_(chunk), visible(principal))):
+                found[rid] = kind
+        for idx, d in drafts:
+            for path, ref in d.refs.items():
+                if ref not in found and ref not in in_batch:
+                    # Same words for missing and not visible: a reference must not probe for hidden items.
+                    errors.setdefault(idx, []).append(FieldError(path, "no such item"))
+
+    def create_many(self, principal: Principal, objects: Sequence[Any], request_id: str | None = None, *,
+                    allow_times: bool = False) -> list[BulkResult]:
+        """Validate and store objects; each is accepted or rejected on its own, and a rejected object leaves
+        nothing behind. The accepted ones commit in one transaction."""
+        if not principal.can_write:
+            raise PermissionDenied("your role may not share items")
+        if len(objects) > self.settings.max_batch:
+            raise LimitExceeded(f"at most {self.settings.max_batch} objects per request")
+        errors: dict[int, list[FieldError]] = {}
+        drafts: list[tuple[int, Draft]] = []
+        seen: set[str] = set()
+        for i, raw in enumerate(objects):
+            try:
+                d = check_item(raw, self.settings, allow_times=allow_times)
+            except ValidationFailed as exc:
+                errors[i] = exc.errors
+                continue
+            if d.classification > principal.clearance:
+                errors[i] = [FieldError("handling.classification", "is above your clearance")]
+                continue
+            if d.id in seen:
+                errors[i] = [FieldError("id", "appears twice in this request")]
+                continue
+            seen.add(d.id)
+            drafts.append((i, d))
+        results: dict[int, BulkResult] = {}
+        with self.db.write() as conn:
+            member_ids = self._member_ids(conn)
+            for i, d in drafts:
+                unknown = [FieldError(f"handling.release.members[{j}]", f"no member {code}")
+                           for j, code in enumerate(d.release_members) if code not in member_ids]
+                if unknown:
+                    errors.setdefault(i, []).extend(unknown)
+            ids = [d.id for _, d in drafts]
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                for (existing,) in conn.execute(select(items.c.id).where(items.c.id.in_(chunk))):
+                    idx = next(i for i, d in drafts if d.id == existing)
+                    # Conflict on an id is not a leak of content: ids are random UUIDs the sender chose.
+                    errors.setdefault(idx, []).append(FieldError("id", "an item with this id already exists"))
+            self._check_refs(conn, principal, drafts, errors)
+            accepted = [(i, d) for i, d in drafts if i not in errors]
+            # A reference to an item of this batch that was itself rejected is now dangling: reject it too.
+            changed = True
+            while changed:
+                changed = False
+                ok_ids = {d.id for _, d in accepted}
+                rejected_ids = {d.id for i, d in drafts if i in errors}
+                for i, d in list(accepted):
+                    bad = [p for p, r in d.refs.items() if r in rejected_ids and r not in ok_ids]
+                    if bad:
+                        errors[i] = [FieldError(p, "refers to an object rejected in this request") for p in bad]
+                        accepted.remove((i, d))
+                        changed = True
+            if accepted:
+                self._insert(conn, principal, [d for _, d in accepted], member_ids, request_id)
+        for i, d in accepted:
+            results[i] = BulkResult(i, d.id, True)
+        for i, errs in errors.items():
+            raw = objects[i]
+            rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            results[i] = BulkResult(i, rid, False, errs)
+        return [results[i] for i in sorted(results)]
+
+    def _insert(self, conn: Connection, principal: Principal, drafts: list[Draft], member_ids: dict[str, int],
+                request_id: str | None) -> None:
+        seqs = self._allocate(conn, len(drafts))
+        now = clock.now()
+        item_rows, release_rows, tag_rows, fts_rows, events = [], [], [], [], []
+        for seq, d in zip(seqs, drafts, strict=True):
+            created = d.created or now
+            modified = d.modified or created
+            lat, lon, t_from, t_to = self._positions(d)
+            title = d.title
+            item_rows.append({
+                "seq": seq, "id": d.id, "kind": d.kind, "originator_id": principal.member_id,
+                "author_id": principal.user_id, "created": created, "modified": modified, "version": 1,
+                "language": d.language, "reliability": d.reliability, "credibility": d.credibility, "tlp": d.tlp,
+                "classification": d.classification, "release_scope": d.release_scope,
+                "release_consumers": d.release_consumers, "revoked": False, "discoverable": d.discoverable,
+                "title": title, "lat": lat, "lon": lon, "t_from": t_from, "t_to": t_to, "body": self._body(d),
+            })
+            release_rows.extend({"member_id": member_ids[c], "item_seq": seq} for c in d.release_members)
+            tag_rows.extend({"tag": t, "item_seq": seq} for t in d.tags)
+            fts_rows.append((seq, title, d.text))
+            events.append(AuditEvent("item.create", principal.user_id, principal.member_code, d.id, request_id,
+                                     {"kind": d.kind, "via": principal.via}))
+        conn.execute(items.insert(), item_rows)
+        if release_rows:
+            conn.execute(item_release.insert(), release_rows)
+        if tag_rows:
+            conn.execute(item_tags.insert(), tag_rows)
+        self.db.full_text.insert(conn, fts_rows)
+        self.audit.append(conn, events)
+
+    def create(self, principal: Principal, raw: Any, request_id: str | None = None) -> dict[str, Any]:
+        result = self.create_many(principal, [raw], request_id)[0]
+        if not result.ok:
+            if any(e.message == "an item with this id already exists" for e in result.errors):
+                raise Conflict("an item with this id already exists")
+            raise ValidationFailed(result.errors)
+        return self.get(principal, str(result.id), request_id)
+
+    def _editable(self, conn: Connection, principal: Principal, item_id: str) -> tuple[Row[Any], dict[str, Any]]:
+        row = self._visible_row(conn, principal, item_id)
+        if not can_edit(principal, row.originator_id):
+            raise PermissionDenied("only the originator's analysts change or revoke an item")
+        return row, self._render(conn, [row])[0]
+
+    def _new_version(self, conn: Connection, principal: Principal, row: Row[Any], current: dict[str, Any],
+                     d: Draft, *, revoked: bool, action: str, request_id: str | None) -> None:
+        member_ids = self._member_ids(conn)
+        unknown = [FieldError(f"handling.release.members[{j}]", f"no member {c}")
+                   for j, c in enumerate(d.release_members) if c not in member_ids]
+        if unknown:
+            raise ValidationFailed(unknown)
+        if d.classification > principal.clearance:
+            raise ValidationFailed.one("handling.classification", "is above your clearance")
+        conn.execute(item_versions.insert().values(item_seq=row.seq, version=row.version, modified=row.modified,
+                                                   snapshot=orjson.dumps(current).decode()))
+        lat, lon, t_from, t_to = self._positions(d)
+        modified = clock.later_than(row.modified)
+        conn.execute(update(items).where(items.c.seq == row.seq).values(
+            version=row.version + 1, modified=modified, language=d.language, reliability=d.reliability,
+            credibility=d.credibility, tlp=d.tlp, classification=d.classification, release_scope=d.release_scope,
+            release_consumers=d.release_consumers, revoked=revoked, discoverable=d.discoverable, title=d.title,
+            lat=lat, lon=lon, t_from=t_from, t_to=t_to, body=self._body(d), author_id=principal.user_id))
+        conn.execute(item_release.delete().where(item_release.c.item_seq == row.seq))
+        if d.release_members:
+            conn.execute(item_release.insert(), [{"member_id": member_ids[c], "item_seq": row.seq}
+                                                 for c in d.release_members])
+        conn.execute(item_tags.delete().where(item_tags.c.item_seq == row.seq))
+        if d.tags:
+            conn.execute(item_tags.insert(), [{"tag": t, "item_seq": row.seq} for t in d.tags])
+        self.db.full_text.index(conn, [(row.seq, d.title, d.text)])
+        self.audit.append(conn, [AuditEvent(action, principal.user_id, principal.member_code, row.id, request_id,
+                                            {"version": row.version + 1, "via": principal.via})])
+
+    def update(self, principal: Principal, item_id: str, patch: Any, request_id: str | None = None) -> dict[str, Any]:
+        with self.db.write() as conn:
+            row, current = self._editable(conn, principal, item_id)
+            if row.revoked:
+                raise Conflict("the item is revoked; revoked items do not change")
+            if isinstance(patch, dict) and "version" in patch and patch["version"] != row.version:
+                raise Conflict(f"the item is at version {row.version}, not {patch['version']}; reload and retry")
+            d = check_patch(current, patch, self.settings)
+            errors: dict[int, list[FieldError]] = {}
+            self._check_refs(conn, principal, [(0, d)], errors)
+            if errors:
+                raise ValidationFailed(errors[0])
+            self._new_version(conn, principal, row, current, d, revoked=False, action="item.update",
+                              request_id=request_id)
+        return self.get(principal, item_id, request_id)
+
+    def release(self, principal: Principal, item_id: str, members_to_add: Sequence[str], *,
+                consumers: bool | None = None, request_id: str | None = None) -> dict[str, Any]:
+        """Widen an item's release in one step (used after a deconfliction notice)."""
+        with self.db.read() as conn:
+            current = self._render(conn, [self._visible_row(conn, principal, item_id)])[0]
+        rel = current["handling"]["release"]
+        if rel["scope"] == "all":
+            new_rel: dict[str, Any] = dict(rel)
+        else:
+            new_rel = {"scope": "members", "members": sorted({*rel["members"], *(m.upper() for m in members_to_add)}
+                                                              - {current["originator"]}),
+                       "consumers": rel["consumers"]}
+            if not new_rel["members"]:
+                raise ValidationFailed.one("members", "name at least one member other than the originator")
+        if consumers is not None:
+            new_rel["consumers"] = consumers
+        return self.update(principal, item_id, {"handling": {"release": new_rel}}, request_id)
+
+    def revoke(self, principal: Principal, item_id: str, request_id: str | None = None) -> dict[str, Any]:
+        with self.db.write() as conn:
+            row, current = self._editable(conn, principal, item_id)
+            if row.revoked:
+                raise Conflict("the item is already revoked")
+            d = check_item({k: v for k, v in current.items() if k not in (
+                "originator", "created", "modified", "version", "revoked")}, self.settings)
+            self._new_version(conn, principal, row, current, d, revoked=True, action="item.revoke",
+                              request_id=request_id)
+        return self.get(principal, item_id, request_id)
+
+    def seq_of(self, conn: Connection, principal: Principal, item_id: str) -> int:
+        return int(self._visible_row(conn, principal, item_id).seq)

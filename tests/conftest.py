@@ -1,0 +1,98 @@
+"""Shared fixtures: settings on a fresh store, services, the ASGI app, an HTTP client, and a small world of
+members and users to act as.
+
+The ``db_url`` fixture is the one place that chooses the backend; every other fixture builds on it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from accord.app import create_app
+from accord.config import Settings, load_settings
+from accord.services import Services, build_services
+from accord.sharing.handling import Principal
+
+
+@pytest.fixture
+def db_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'accord.db'}"
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return load_settings(env={}, data=str(tmp_path / "data"), database_url=db_url, secret_key="t" * 40)
+
+
+@pytest.fixture
+def services(settings: Settings) -> Iterator[Services]:
+    svc = build_services(settings)
+    yield svc
+    svc.close()
+
+
+@dataclass
+class World:
+    """Three members (ALPHA chairs), a consumer unit, and users of every role."""
+
+    svc: Services
+    users: dict[str, Principal]
+    tokens: dict[str, str]
+
+    def p(self, username: str) -> Principal:
+        return self.users[username]
+
+    def share(self, username: str, **kw: Any) -> dict[str, Any]:
+        kind = kw.pop("kind", "report")
+        content = kw.pop("content", None) or {"report": {"title": "t", "body": "b"},
+                                              "entity": {"entity_type": "group", "name": "Group"},
+                                              "observation": {"lat": 1.0, "lon": 2.0,
+                                                              "observed_from": "2026-01-01T00:00:00Z"}}[kind]
+        return self.svc.items.create(self.p(username), {"kind": kind, "content": content, **kw})
+
+
+def build_world(svc: Services) -> World:
+    acc = svc.accounts
+    acc.add_member("ALPHA", "Alpha Service", "chair")
+    acc.add_member("BRAVO", "Bravo Service")
+    acc.add_member("CHARLIE", "Charlie Service")
+    acc.add_consumer("BRAVO", "B-UNIT", "Bravo field unit")
+    specs = [
+        ("hub", "ALPHA", "hub-admin", 4, None), ("alice", "ALPHA", "analyst", 3, None),
+        ("aadmin", "ALPHA", "member-admin", 3, None), ("bob", "BRAVO", "analyst", 2, None),
+        ("breader", "BRAVO", "reader", 1, None), ("bunit", "BRAVO", "consumer", 1, "B-UNIT"),
+        ("carol", "CHARLIE", "analyst", 4, None),
+    ]
+    users, tokens = {}, {}
+    for name, member, role, clearance, consumer in specs:
+        acc.add_user(name, member, role, "password-" + name, clearance=clearance, consumer=consumer)
+        users[name] = acc.principal_for(name)
+        tokens[name] = acc.create_token(name).secret
+    return World(svc, users, tokens)
+
+
+@pytest.fixture
+def world(services: Services) -> World:
+    return build_world(services)
+
+
+@pytest.fixture
+def app(settings: Settings, services: Services) -> Any:
+    return create_app(settings, services)
+
+
+@pytest.fixture
+async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c
+
+
+def bearer(world: World, username: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {world.tokens[username]}"}
