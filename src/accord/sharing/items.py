@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 from sqlalchemy import Connection, Row, func, select, text, update
@@ -25,7 +25,27 @@ from accord.sharing.validate import Draft, check_item, check_patch, parse_id
 from accord.storage.database import Database
 from accord.storage.schema import item_release, item_tags, item_versions, items, members
 
-__all__ = ["BulkResult", "ItemFilter", "Items", "Page"]
+__all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "WrittenItem"]
+
+
+@dataclass(frozen=True)
+class WrittenItem:
+    """What a hook learns about each stored item version."""
+
+    seq: int
+    id: str
+    kind: str
+    originator_id: int
+    version: int
+    revoked: bool
+    draft: Draft
+
+
+class ItemHook(Protocol):
+    """Called inside the writing transaction after items are stored or changed (correlation indexing, alerts).
+    A hook that raises rolls the whole write back, so hooks must only fail on real faults."""
+
+    def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None: ...
 
 
 @dataclass
@@ -87,6 +107,11 @@ class Items:
         self.db = db
         self.audit = audit
         self.settings = settings
+        self.hooks: list[ItemHook] = []
+
+    def _run_hooks(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
+        for hook in self.hooks:
+            hook.items_written(conn, principal, written)
 
     # ----- representation --------------------------------------------------------------------------------
     @staticmethod
@@ -400,6 +425,9 @@ class Items:
             conn.execute(item_tags.insert(), tag_rows)
         self.db.full_text.insert(conn, fts_rows)
         self.audit.append(conn, events)
+        if self.hooks:
+            self._run_hooks(conn, principal, [WrittenItem(seq, d.id, d.kind, principal.member_id, 1, False, d)
+                                              for seq, d in zip(seqs, drafts, strict=True)])
 
     def create(self, principal: Principal, raw: Any, request_id: str | None = None) -> dict[str, Any]:
         result = self.create_many(principal, [raw], request_id)[0]
@@ -443,6 +471,9 @@ class Items:
         self.db.full_text.index(conn, [(row.seq, d.title, d.text)])
         self.audit.append(conn, [AuditEvent(action, principal.user_id, principal.member_code, row.id, request_id,
                                             {"version": row.version + 1, "via": principal.via})])
+        if self.hooks:
+            self._run_hooks(conn, principal, [WrittenItem(row.seq, row.id, row.kind, row.originator_id,
+                                                          row.version + 1, revoked, d)])
 
     def update(self, principal: Principal, item_id: str, patch: Any, request_id: str | None = None) -> dict[str, Any]:
         with self.db.write() as conn:

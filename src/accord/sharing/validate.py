@@ -99,9 +99,7 @@ class Draft:
         elif self.kind == "entity":
             parts.extend(c.get("aliases", []))
             parts.append(c.get("description", ""))
-        elif self.kind == "observation":
-            parts.append(c.get("description", ""))
-        elif self.kind == "relationship":
+        elif self.kind == "observation" or self.kind == "relationship":
             parts.append(c.get("description", ""))
         elif self.kind == "note":
             parts.append(c.get("content", ""))

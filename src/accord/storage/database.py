@@ -83,9 +83,8 @@ class Database:
 
     @contextlib.contextmanager
     def read(self) -> Iterator[Connection]:
-        with self.reader.connect() as conn:
-            with conn.begin():
-                yield conn
+        with self.reader.connect() as conn, conn.begin():
+            yield conn
 
     def migrate(self) -> None:
         from accord.storage.migrate import upgrade
