@@ -27,7 +27,8 @@ def db_url(tmp_path: Path) -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
-    return load_settings(env={}, data=str(tmp_path / "data"), database_url=db_url, secret_key="t" * 40)
+    return load_settings(env={}, data=str(tmp_path / "data"), database_url=db_url, secret_key="t" * 40,
+                         argon2_memory_kib=1024, argon2_time_cost=1)
 
 
 @pytest.fixture

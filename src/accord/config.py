@@ -48,6 +48,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_max_failures", 5, "Failed logins in a row before an account is locked for a while."),
     Setting("login_lock_minutes", 15, "How long an account stays locked after too many failed logins."),
     Setting("audit_reads", True, "Record every read of item content in the audit trail."),
+    Setting("argon2_memory_kib", 65536, "Memory cost of password hashing (argon2id), KiB; lower only for tests."),
+    Setting("argon2_time_cost", 3, "Iterations of password hashing (argon2id); lower only for tests."),
 )
 
 
@@ -90,6 +92,8 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     audit_reads: bool = True
+    argon2_memory_kib: int = 65536
+    argon2_time_cost: int = 3
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -157,6 +161,8 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
         settings = replace(settings, secret_key=_secret_for(settings))
     elif settings.environment == "production" and len(settings.secret_key) < 32:
         raise ConfigError("setting secret_key must be at least 32 characters in production")
+    if settings.environment == "production" and (settings.argon2_memory_kib < 19456 or settings.argon2_time_cost < 2):
+        raise ConfigError("argon2 settings below the OWASP minimum (19 MiB, 2 iterations) are refused in production")
     return settings
 
 

@@ -122,11 +122,13 @@ def demo(
         console.print("The hub already holds data; nothing seeded.")
         logins = _existing_demo_logins(svc)
     table = Table(title=f"Demo logins (password for all: {DEMO_PASSWORD})")
-    for col in ("member", "user", "role", "API token"):
+    for col in ("member", "user", "role"):
         table.add_column(col)
+    table.add_column("API token (Authorization: Bearer ...)", overflow="fold")
     for row in logins:
-        table.add_row(row["member"], row["username"], row["role"], row.get("token", "(see var/demo-tokens.txt)"))
+        table.add_row(row["member"], row["username"], row["role"], row.get("token", ""))
     console.print(table)
+    console.print(f"Tokens are also in {svc.settings.data_path / 'demo-tokens.txt'}")
     if serve_after:
         ctx.invoke(serve, ctx)
 

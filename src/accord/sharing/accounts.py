@@ -30,9 +30,6 @@ __all__ = ["Accounts", "IssuedToken"]
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "acc_"
-# Verifying a password against a random hash when the user does not exist keeps login timing uniform.
-_hasher = PasswordHasher()
-_DUMMY_HASH = _hasher.hash("not-a-password")
 
 
 def _digest(secret: str) -> str:
@@ -51,6 +48,10 @@ class Accounts:
         self.db = db
         self.audit = audit
         self.settings = settings
+        self._hasher = PasswordHasher(time_cost=settings.argon2_time_cost, memory_cost=settings.argon2_memory_kib,
+                                      parallelism=2)
+        # Verifying against a throw-away hash when the user does not exist keeps login timing uniform.
+        self._dummy_hash = self._hasher.hash("not-a-password")
 
     # ----- members and consumers -------------------------------------------------------------------------
     def add_member(self, code: str, name: str, role: str = "member", actor: Principal | None = None) -> dict[str, Any]:
@@ -143,7 +144,7 @@ class Accounts:
             uid = conn.execute(users.insert().values(
                 member_id=m.id, consumer_id=consumer_id, username=username,
                 display_name=display_name or username, role=role, clearance=clearance,
-                password_hash=_hasher.hash(password) if password else None, disabled=False,
+                password_hash=self._hasher.hash(password) if password else None, disabled=False,
                 language=language, failed_logins=0, created=clock.now(),
             )).inserted_primary_key[0]
             self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None,
@@ -205,7 +206,7 @@ class Accounts:
         with self.db.write() as conn:
             row = conn.execute(select(users).where(users.c.username == username.strip().lower()[:64])).first()
             try:
-                ok = _hasher.verify(row.password_hash if row is not None and row.password_hash else _DUMMY_HASH,
+                ok = self._hasher.verify(row.password_hash if row is not None and row.password_hash else self._dummy_hash,
                                     password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
