@@ -109,6 +109,8 @@ def demo(
     serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve the hub after seeding.")] = True,
     items: Annotated[int, typer.Option(help="Number of synthetic items to create.")] = 5000,
     seed: Annotated[int, typer.Option(help="Random seed (the dataset is deterministic for a seed).")] = 7,
+    host: Annotated[str | None, typer.Option(help="Listen address.")] = None,
+    port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
 ) -> None:
     """Seed a synthetic demo dataset into an empty hub, print the logins, and serve."""
     from accord.demo import DEMO_PASSWORD, seed_demo
@@ -130,7 +132,7 @@ def demo(
     console.print(table)
     console.print(f"Tokens are also in {svc.settings.data_path / 'demo-tokens.txt'}")
     if serve_after:
-        ctx.invoke(serve, ctx)
+        ctx.invoke(serve, ctx, host=host, port=port)
 
 
 def _existing_demo_logins(svc: Services) -> list[dict[str, str]]:
