@@ -59,7 +59,8 @@ async def optional_principal(request: Request) -> Principal | None:
     scheme, _, value = auth.partition(" ")
     principal: Principal | None = None
     if scheme.lower() == "bearer" and value:
-        principal = await run_in_threadpool(svc.accounts.token_principal, value.strip())
+        principal = await run_in_threadpool(svc.accounts.token_principal, value.strip(),
+                                            getattr(request.state, "request_id", None))
     elif scheme.lower() == "basic" and value:
         principal = await _basic(svc, value.strip(), getattr(request.state, "request_id", None))
     elif auth:

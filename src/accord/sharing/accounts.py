@@ -298,10 +298,19 @@ class Accounts:
             self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None,
                                                 actor.member_code if actor else None, detail={"token": token_id})])
 
-    def token_principal(self, secret: str) -> Principal:
-        """Resolve a bearer token. Its use is audited together with what it was used for (see the services)."""
+    def token_principal(self, secret: str, request_id: str | None = None) -> Principal:
+        """Resolve a bearer token. Every read or write done with it is audited with the token's id; on top of
+        that, a ``token.use`` record is written the first time a token is used in each minute (with
+        ``last_used``), so idle tokens and token activity show in the trail without doubling every request."""
         with self.db.read() as conn:
             row = conn.execute(select(tokens).where(tokens.c.token_hash == _digest(secret))).first()
             if row is None or row.revoked or (row.expires is not None and row.expires <= clock.now()):
                 raise AuthenticationFailed("the token is unknown, revoked or expired")
-            return self._principal(conn, row.user_id, "token", token_id=row.id)
+            principal = self._principal(conn, row.user_id, "token", token_id=row.id)
+        now = clock.utcnow()
+        if row.last_used is None or row.last_used < clock.format_ts(now - timedelta(seconds=60)):
+            with self.db.write() as conn:
+                conn.execute(update(tokens).where(tokens.c.id == row.id).values(last_used=clock.format_ts(now)))
+                self.audit.append(conn, [AuditEvent("token.use", principal.user_id, principal.member_code,
+                                                    request_id=request_id, detail={"token": row.id})])
+        return principal
