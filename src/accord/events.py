@@ -27,11 +27,12 @@ import contextlib
 import logging
 import re
 import threading
-from collections.abc import AsyncIterator, Callable
+import weakref
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 import orjson
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 
 __all__ = ["EventBus", "InProcessBus", "PostgresBus", "Subscription", "bus_for"]
 
@@ -142,39 +143,40 @@ class EventBus(Protocol):
 
 
 class InProcessBus(_LocalFanout):
-    """The embedded store's bus: one process, so publishing is a local fan-out."""
+    """The embedded store's bus: one process, so publishing is a local fan-out. Events published inside a
+    transaction wait on the connection until it commits (dropped on rollback)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._engines: weakref.WeakSet[Engine] = weakref.WeakSet()
 
     def publish(self, channel: str, payload: dict[str, Any], conn: Connection | None = None) -> None:
         _check(channel, payload)
         if conn is None or not conn.in_transaction():
             self._deliver(channel, payload)
             return
-        pending = conn.info.setdefault(_PENDING, [])
-        if not pending:
-            _release_on_commit(conn, self._deliver)
-        pending.append((channel, payload))
+        self._watch(conn.engine)
+        conn.info.setdefault(_PENDING, []).append((channel, payload))
+
+    def _watch(self, engine: Engine) -> None:
+        with self._lock:
+            if engine in self._engines:
+                return
+            self._engines.add(engine)
+        deliver = self._deliver
+
+        def on_commit(c: Connection) -> None:
+            for channel, payload in c.info.pop(_PENDING, []):
+                deliver(channel, payload)
+
+        def on_rollback(c: Connection) -> None:
+            c.info.pop(_PENDING, None)
+
+        event.listen(engine, "commit", on_commit)
+        event.listen(engine, "rollback", on_rollback)
 
     def close(self) -> None:
         return None
-
-
-def _release_on_commit(conn: Connection, deliver: Callable[[str, dict[str, Any]], None]) -> None:
-    def on_commit(c: Connection) -> None:
-        for channel, payload in c.info.pop(_PENDING, []):
-            deliver(channel, payload)
-        _detach()
-
-    def on_rollback(c: Connection) -> None:
-        c.info.pop(_PENDING, None)
-        _detach()
-
-    def _detach() -> None:
-        for name, fn in (("commit", on_commit), ("rollback", on_rollback)):
-            if event.contains(conn, name, fn):
-                event.remove(conn, name, fn)
-
-    event.listen(conn, "commit", on_commit)
-    event.listen(conn, "rollback", on_rollback)
 
 
 class PostgresBus(_LocalFanout):
