@@ -16,12 +16,12 @@ from typing import Any
 
 import httpx
 import pytest
-from pg_backend import BACKENDS, PgTestDatabase, admin_url, worker_database_name
 
 from accord.app import create_app
 from accord.config import Settings, load_settings
 from accord.services import Services, build_services
 from accord.sharing.handling import Principal
+from pg_backend import BACKENDS, PgTestDatabase, admin_url, worker_database_name
 
 
 @pytest.fixture(scope="session", autouse=True)

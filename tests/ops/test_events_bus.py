@@ -68,7 +68,7 @@ def test_audit_chain_under_concurrent_writers(world) -> None:
         try:
             for i in range(8):
                 world.share("alice", content={"title": f"t{n}-{i}", "body": "b"})
-        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(4)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 import logging
 
-from conftest import World, bearer
-
 from accord.ops.logs import JsonFormatter
 from accord.ops.metrics import observe_alert_latency
+from conftest import World, bearer
 
 
 async def test_health_and_readiness(client) -> None:

@@ -16,8 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from conftest import World, bearer
 from fastapi import FastAPI
+
+from conftest import World, bearer
 
 
 def _free_port() -> int:
@@ -56,7 +57,7 @@ def test_two_workers_share_sessions_and_metrics(world: World, settings) -> None:
     env = {**os.environ, "ACCORD_SECRET_KEY": settings.secret_key, "ACCORD_LOG_FORMAT": "json"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     accord = str(Path(sys.executable).with_name("accord"))
-    proc = subprocess.Popen([accord, "--data", settings.data, "--database-url",
+    proc = subprocess.Popen([accord,  # noqa: S603 - our own CLI with test arguments "--data", settings.data, "--database-url",
                              settings.url, "serve", "--workers", "2", "--port", str(port)],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
@@ -75,7 +76,7 @@ def test_two_workers_share_sessions_and_metrics(world: World, settings) -> None:
         assert float(line.rsplit(" ", 1)[1]) == 20.0  # summed over the workers
     finally:
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
+        _, err = proc.communicate(timeout=30)
     assert proc.returncode == 0, err.decode()[-2000:]
     assert b'"logger": "accord.access"' in err or b'"logger":"accord.access"' in err
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World
 from typer.testing import CliRunner
 
 from accord.cli.main import app as cli
@@ -18,6 +17,7 @@ from accord.ops.transfer import all_tables
 from accord.services import Services, build_services
 from accord.sharing.items import ItemFilter
 from accord.storage.schema import audit_log, items
+from conftest import World
 
 
 def _fill(world: World) -> dict[str, Any]:

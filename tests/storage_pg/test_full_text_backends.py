@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from conftest import World
-
 from accord.sharing.items import ItemFilter
 from accord.storage.postgres_search import fold, tsquery_text
+from conftest import World
 
 DOCS = {
     "arabic": ("تقرير عن المستودع", "شوهدت شاحنات قرب المستودع في الليل"),

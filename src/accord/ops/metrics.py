@@ -69,7 +69,7 @@ class Metrics:
         path = multiprocess_dir()
         if path:
             registry = CollectorRegistry()
-            MultiProcessCollector(registry, path=path)
+            MultiProcessCollector(registry, path=path)  # type: ignore[no-untyped-call]
             return generate_latest(registry), "text/plain; version=0.0.4; charset=utf-8"
         return generate_latest(self.registry), "text/plain; version=0.0.4; charset=utf-8"
 

@@ -66,14 +66,17 @@ def tsquery_text(query: str) -> str | None:
     return " & ".join(parts) if parts else None
 
 
-_DOC_SQL = ("setweight(to_tsvector('simple', :t), 'A') || to_tsvector('simple', :x)")
+# The title weighs more than the body; both go through the same 'simple' configuration as the queries.
+_INSERT = ("INSERT INTO items_fts (seq, doc) "
+           "VALUES (:s, setweight(to_tsvector('simple', :t), 'A') || to_tsvector('simple', :x))")
+_UPSERT = _INSERT + " ON CONFLICT (seq) DO UPDATE SET doc = EXCLUDED.doc"
 
 
 class PostgresFullText:
     def insert(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         if rows:
             conn.execute(
-                text(f"INSERT INTO items_fts (seq, doc) VALUES (:s, {_DOC_SQL})"),
+                text(_INSERT),
                 [{"s": seq, "t": fold(title), "x": fold(body[:MAX_INDEXED_CHARS])} for seq, title, body in rows],
             )
 
@@ -81,8 +84,7 @@ class PostgresFullText:
         rows = list(rows)
         if rows:
             conn.execute(
-                text(f"INSERT INTO items_fts (seq, doc) VALUES (:s, {_DOC_SQL}) "
-                     "ON CONFLICT (seq) DO UPDATE SET doc = EXCLUDED.doc"),
+                text(_UPSERT),
                 [{"s": seq, "t": fold(title), "x": fold(body[:MAX_INDEXED_CHARS])} for seq, title, body in rows],
             )
 
