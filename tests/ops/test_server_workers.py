@@ -31,7 +31,7 @@ def _wait_ready(base: str, proc: subprocess.Popen[bytes] | None = None, timeout:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc is not None and proc.poll() is not None:
-            raise AssertionError(f"server exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+            raise AssertionError(f"server exited: {proc.args} {proc.stderr.read().decode() if proc.stderr else ''}")
         try:
             if httpx.get(base + "/readyz", timeout=2).status_code == 200:
                 return
@@ -57,8 +57,9 @@ def test_two_workers_share_sessions_and_metrics(world: World, settings) -> None:
     env = {**os.environ, "ACCORD_SECRET_KEY": settings.secret_key, "ACCORD_LOG_FORMAT": "json"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     accord = str(Path(sys.executable).with_name("accord"))
-    proc = subprocess.Popen([accord,  # noqa: S603 - our own CLI with test arguments "--data", settings.data, "--database-url",
-                             settings.url, "serve", "--workers", "2", "--port", str(port)],
+    args = [accord, "--data", settings.data, "--database-url", settings.url, "serve", "--workers", "2",
+            "--port", str(port)]
+    proc = subprocess.Popen(args,  # noqa: S603 - our own CLI with test arguments
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
