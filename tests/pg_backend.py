@@ -61,6 +61,7 @@ class PgTestDatabase:
         self.url = ""
         self._tables: list[str] = []
         self._seed: dict[str, tuple[list[str], list[tuple[Any, ...]]]] = {}
+        self._reset_sql: sql.Composed | None = None
 
     def create(self) -> None:
         with _connect_admin(self.server_url) as admin:
@@ -91,22 +92,42 @@ class PgTestDatabase:
                     self._seed[t] = ([d.name for d in cur.description or []], rows)
 
     def reset(self) -> None:
-        """Empty every table (sequences restart) and put the migrations' own rows back."""
-        with psycopg.connect(self.url) as conn:
-            # A test that leaked a connection (a server thread, an unclosed engine) would block the TRUNCATE.
+        """Empty every table, restart every sequence and put the migrations' own rows back, in one round trip.
+
+        DELETE with foreign-key triggers off (``session_replication_role = replica``) is several times faster
+        than TRUNCATE on tables this small; TRUNCATE is the fallback for a role that may not switch triggers."""
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            # A test that leaked a connection (a server thread, an unclosed engine) would block the reset.
             conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                          "WHERE datname = current_database() AND pid <> pg_backend_pid()")
             tables = [r[0] for r in conn.execute(
-                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'")]
-            if tables:
-                conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
-                    sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
-            for t, (cols, rows) in self._seed.items():
-                stmt = sql.SQL("INSERT INTO {} ({}) VALUES ({})").format(
-                    sql.Identifier(t), sql.SQL(", ").join(sql.Identifier(c) for c in cols),
-                    sql.SQL(", ").join(sql.Placeholder() * len(cols)))
-                with conn.cursor() as cur:
-                    cur.executemany(stmt, rows)
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version' "
+                "ORDER BY tablename")]
+            if tables != self._tables or self._reset_sql is None:
+                self._tables = tables
+                self._reset_sql = self._build_reset(conn, tables)
+            conn.execute(self._reset_sql)
+
+    def _build_reset(self, conn: psycopg.Connection[Any], tables: list[str]) -> sql.Composed:
+        seqs = [r[0] for r in conn.execute(
+            "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) FROM pg_sequences "
+            "WHERE schemaname = 'public'")]
+        superuser = conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone()
+        parts: list[sql.Composable] = [sql.SQL("BEGIN")]
+        if superuser and superuser[0]:
+            parts.append(sql.SQL("SET LOCAL session_replication_role = replica"))
+            parts += [sql.SQL("DELETE FROM {}").format(sql.Identifier(t)) for t in tables]
+            parts += [sql.SQL("SELECT setval({}, 1, false)").format(sql.Literal(q)) for q in seqs]
+        elif tables:
+            parts.append(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(
+                sql.SQL(", ").join(sql.Identifier(t) for t in tables)))
+        for t, (cols, rows) in self._seed.items():
+            parts.append(sql.SQL("INSERT INTO {} ({}) VALUES {}").format(
+                sql.Identifier(t), sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+                sql.SQL(", ").join(sql.SQL("({})").format(sql.SQL(", ").join(sql.Literal(v) for v in row))
+                                   for row in rows)))
+        parts.append(sql.SQL("COMMIT"))
+        return sql.SQL("; ").join(parts)
 
     def drop(self) -> None:
         with _connect_admin(self.server_url) as admin:

@@ -64,14 +64,14 @@ def test_two_workers_share_sessions_and_metrics(world: World, settings) -> None:
     base = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(base, proc)
-        # Each request opens a new connection, so the kernel spreads them over both workers.
-        login = httpx.post(base + "/api/v1/auth/login", json={"username": "bob", "password": "password-bob"})
-        assert login.status_code == 200, login.text
-        cookies = login.cookies
-        for _ in range(20):
-            assert httpx.get(base + "/api/v1/me", cookies=cookies).json()["username"] == "bob"
-            assert httpx.get(base + "/api/v1/items", headers=bearer(world, "alice")).status_code == 200
-        metrics = httpx.get(base + "/metrics").text
+        # No keep-alive: each request opens a new connection, so the kernel spreads them over both workers.
+        with httpx.Client(base_url=base, limits=httpx.Limits(max_keepalive_connections=0)) as c:
+            login = c.post("/api/v1/auth/login", json={"username": "bob", "password": "password-bob"})
+            assert login.status_code == 200, login.text
+            for _ in range(20):
+                assert c.get("/api/v1/me").json()["username"] == "bob"  # the session cookie, on any worker
+                assert c.get("/api/v1/items", headers=bearer(world, "alice")).status_code == 200
+            metrics = c.get("/metrics").text
         line = next(x for x in metrics.splitlines()
                     if x.startswith('accord_http_request_duration_seconds_count{method="GET",route="/api/v1/me"'))
         assert float(line.rsplit(" ", 1)[1]) == 20.0  # summed over the workers

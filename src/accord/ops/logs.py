@@ -20,7 +20,8 @@ __all__ = ["JsonFormatter", "configure_logging", "request_id_var"]
 request_id_var: contextvars.ContextVar[str | None] = contextvars.ContextVar("accord_request_id", default=None)
 
 # Attributes every LogRecord has; anything else was passed with ``extra=`` and goes into the JSON object.
-_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime", "taskName",
+                                                                             "color_message"}
 
 
 class JsonFormatter(logging.Formatter):
