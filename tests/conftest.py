@@ -1,7 +1,10 @@
 """Shared fixtures: settings on a fresh store, services, the ASGI app, an HTTP client, and a small world of
 members and users to act as.
 
-The ``db_url`` fixture is the one place that chooses the backend; every other fixture builds on it.
+The ``db_url`` fixture is the one place that chooses the backend; every other fixture builds on it. It is
+parametrised over sqlite | postgres, so every test that touches the store runs on both (see pg_backend.py for the
+PostgreSQL side: one database per xdist worker, reset before each test; skipped with a reason when no server is
+reachable, a failure under CI=true).
 """
 
 from __future__ import annotations
@@ -18,10 +21,48 @@ from accord.app import create_app
 from accord.config import Settings, load_settings
 from accord.services import Services, build_services
 from accord.sharing.handling import Principal
+from pg_backend import BACKENDS, PgTestDatabase, admin_url, worker_database_name
 
 
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hashing() -> None:
+    """Argon2 at production cost takes ~0.2 s a hash, and every test's world hashes seven passwords on each
+    backend; tests use the same algorithm at its cheapest parameters."""
+    from argon2 import PasswordHasher
+
+    from accord.sharing import accounts
+
+    accounts._hasher = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+    accounts._DUMMY_HASH = accounts._hasher.hash("not-a-password")
+
+
+@pytest.fixture(scope="session")
+def pg_database(request: pytest.FixtureRequest) -> Iterator[PgTestDatabase]:
+    """This worker's PostgreSQL database, created and migrated once for the whole run."""
+    import os
+
+    import psycopg
+
+    worker_id = getattr(request.config, "workerinput", {}).get("workerid", "main")
+    db = PgTestDatabase(admin_url(), worker_database_name(worker_id, request.config.rootpath))
+    try:
+        db.create()
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL not reachable at {admin_url()} (set ACCORD_TEST_POSTGRES_URL): {exc}".strip()
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("CI=true requires the PostgreSQL server: " + reason)
+        pytest.skip(reason)
+    yield db
+    db.drop()
+
+
+@pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.postgres] if b == "postgres" else [])
+                        for b in BACKENDS])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgres":
+        pg: PgTestDatabase = request.getfixturevalue("pg_database")
+        pg.reset()
+        return pg.url
     return f"sqlite:///{tmp_path / 'accord.db'}"
 
 

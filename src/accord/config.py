@@ -36,6 +36,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("secret_key", "", "Secret used to sign session cookies and CSRF tokens (required in production)."),
     Setting("host", "127.0.0.1", "Address the HTTP server listens on."),
     Setting("port", 8000, "Port the HTTP server listens on."),
+    Setting("log_format", "json", "json | text: JSON lines (one object per record, with request ids) or plain text."),
+    Setting("log_level", "info", "debug | info | warning | error."),
+    Setting("shutdown_grace", 30, "Seconds a stopping server waits for in-flight requests to finish."),
     Setting("read_pool_size", 8, "Number of pooled read connections."),
     Setting("max_body_bytes", 32 * 1024 * 1024, "Largest accepted HTTP request body, in bytes."),
     Setting("max_batch", 10_000, "Largest number of objects accepted in one bulk request."),
@@ -80,6 +83,9 @@ class Settings:
     secret_key: str = ""
     host: str = "127.0.0.1"
     port: int = 8000
+    log_format: str = "json"
+    log_level: str = "info"
+    shutdown_grace: int = 30
     read_pool_size: int = 8
     max_body_bytes: int = 32 * 1024 * 1024
     max_batch: int = 10_000

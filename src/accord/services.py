@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.events import EventBus, bus_for
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
 from accord.storage.database import Database
@@ -20,8 +21,10 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     items: Items
+    events: EventBus  # live events: in-process (SQLite) or LISTEN/NOTIFY (PostgreSQL); see accord.events
 
     def close(self) -> None:
+        self.events.close()
         self.db.dispose()
 
 
@@ -31,4 +34,4 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         db.migrate()
     audit = AuditLog(db)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings))
+                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url))

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli import ops as ops_cli
 from accord.config import Settings, load_settings
 from accord.errors import AccordError, ValidationFailed
 from accord.services import Services, build_services
@@ -32,6 +33,7 @@ app.add_typer(member_app, name="member")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+ops_cli.register(app)  # migrate, backup, restore
 
 
 class State:
@@ -89,18 +91,20 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Listen port.")] = None,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only for more than one).")] = 1,
 ) -> None:
-    """Serve the hub over HTTP."""
-    import uvicorn
-
-    from accord.app import create_app
+    """Serve the hub over HTTP (several workers share one PostgreSQL; see docs/DEPLOY.md)."""
+    from accord.ops.server import run
 
     st = _state(ctx)
     settings = st.settings.with_overrides(host=host, port=port)
     if workers > 1 and settings.is_sqlite:
         raise ValidationFailed.one("workers", "several workers need PostgreSQL; the embedded store has one writer")
-    st.services  # noqa: B018 - migrate before serving
-    console.print(f"Serving on http://{settings.host}:{settings.port}  (API docs at /api/docs)")
-    uvicorn.run(create_app(settings, st.services), host=settings.host, port=settings.port, log_level="warning")
+    st.services  # noqa: B018 - migrate once, before any worker starts
+    console.print(f"Serving on http://{settings.host}:{settings.port} with {workers} worker(s) (API docs at /api/docs)")
+    if workers <= 1:
+        run(settings, 1, services=st.services)
+    else:
+        st.services.close()
+        run(settings, workers)
 
 
 @app.command()
