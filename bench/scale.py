@@ -21,7 +21,6 @@ import os
 import random
 import shutil
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -37,8 +36,7 @@ from accord.config import load_settings
 from accord.services import Services, build_services
 from accord.sharing.items import ItemFilter
 
-WORDS = ("depot convoy workshop meeting border courier vehicle north south harbour bridge market station "
-         "склад колонна встреча граница مستودع قافلة اجتماع حدود انبار کاروان").split()
+WORDS = ["depot", "convoy", "workshop", "meeting", "border", "courier", "vehicle", "north", "south", "harbour", "bridge", "market", "station", "склад", "колонна", "встреча", "граница", "مستودع", "قافلة", "اجتماع", "حدود", "انبار", "کاروان"]
 
 
 def _item(rng: random.Random, i: int) -> dict[str, Any]:
