@@ -36,7 +36,8 @@ from accord.config import load_settings
 from accord.services import Services, build_services
 from accord.sharing.items import ItemFilter
 
-WORDS = ["depot", "convoy", "workshop", "meeting", "border", "courier", "vehicle", "north", "south", "harbour", "bridge", "market", "station", "склад", "колонна", "встреча", "граница", "مستودع", "قافلة", "اجتماع", "حدود", "انبار", "کاروان"]
+WORDS = ("depot convoy workshop meeting border courier vehicle north south harbour bridge market station "  # noqa: SIM905
+         "склад колонна встреча граница مستودع قافلة اجتماع حدود انبار کاروان").split()
 
 
 def _item(rng: random.Random, i: int) -> dict[str, Any]:
