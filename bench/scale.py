@@ -6,7 +6,8 @@ Part 2, over HTTP on loopback: ``accord serve --workers N`` on PostgreSQL, N = 1
 in its own process holding 50 concurrent keep-alive connections, each looping GET /api/v1/items?limit=20 with a
 bearer token. Reported: requests/s, p50 and p99 latency. The single SQLite process is the baseline.
 
-Every read is audited (the product default), so each request also appends to the audit chain. Prints one JSON
+Every read is audited (the product default), so each request also appends to the audit chain; two extra runs
+without read auditing (``*_unaudited``, not a production setting) show what that append costs. Prints one JSON
 object as its last line. ``--quick`` runs in under a minute; PostgreSQL at ACCORD_BENCH_POSTGRES_URL (default
 postgresql://postgres@127.0.0.1:5432/test; a scratch database ``accord_bench`` is created and dropped).
 """
@@ -143,9 +144,11 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def http_run(data: str, url: str, workers: int, token: str, clients: int, seconds: float) -> dict[str, Any]:
+def http_run(data: str, url: str, workers: int, token: str, clients: int, seconds: float,
+             audit_reads: bool = True) -> dict[str, Any]:
     port = _free_port()
-    env = {**os.environ, "ACCORD_SECRET_KEY": "b" * 40, "ACCORD_LOG_LEVEL": "warning"}
+    env = {**os.environ, "ACCORD_SECRET_KEY": "b" * 40, "ACCORD_LOG_LEVEL": "warning",
+           "ACCORD_AUDIT_READS": "true" if audit_reads else "false"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     accord = str(Path(sys.executable).with_name("accord"))
     proc = subprocess.Popen([accord, "--data", data, "--database-url", url, "serve", "--workers", str(workers),  # noqa: S603
@@ -221,6 +224,12 @@ def main() -> None:
             results[f"http_postgres_{w}"] = http_run(str(tmp / "postgres"), urls["postgres"], w,
                                                      tokens["postgres"]["bob"], args.clients, secs)
             print(json.dumps(results[f"http_postgres_{w}"]), file=sys.stderr)
+        # The same without auditing reads (not a production setting): how much the audit append costs.
+        for w in (1, 4):
+            results[f"http_postgres_{w}_unaudited"] = http_run(str(tmp / "postgres"), urls["postgres"], w,
+                                                               tokens["postgres"]["bob"], args.clients, secs,
+                                                               audit_reads=False)
+            print(json.dumps(results[f"http_postgres_{w}_unaudited"]), file=sys.stderr)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
         with psycopg.connect(server, autocommit=True) as c:
