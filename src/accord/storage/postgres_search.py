@@ -40,10 +40,10 @@ fts = table("items_fts", column("seq", BigInteger), column("doc"))
 def _strip_table() -> dict[int, int | None]:
     """str.translate table: every code point with a combining class (accents, harakat, ...) and tatweel removed,
     Arabic yeh and kaf mapped to the Persian forms, й's stand-ins put back. Built on first use."""
-    table: dict[int, int | None] = {c: None for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
-    table[ord(_TATWEEL)] = None
-    table.update({0x064A: 0x06CC, 0x0649: 0x06CC, 0x0643: 0x06A9, 0xE000: ord("й"), 0xE001: ord("Й")})
-    return table
+    out: dict[int, int | None] = {c: None for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
+    out[ord(_TATWEEL)] = None
+    out.update({0x064A: 0x06CC, 0x0649: 0x06CC, 0x0643: 0x06A9, 0xE000: ord("й"), 0xE001: ord("Й")})
+    return out
 
 
 def fold(value: str) -> str:
