@@ -201,7 +201,9 @@ def main() -> None:
     secs = args.seconds or (2.0 if args.quick else 10.0)
     server = os.environ.get("ACCORD_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
     tmp = Path(tempfile.mkdtemp(prefix="accord-bench-"))
-    results: dict[str, Any] = {"items": n, "cores": os.cpu_count(), "clients": args.clients}
+    # The load average is recorded because every figure here is CPU-bound on a small machine: read it first.
+    results: dict[str, Any] = {"items": n, "cores": os.cpu_count(), "clients": args.clients,
+                               "loadavg_start": round(os.getloadavg()[0], 1)}
     urls = {"sqlite": f"sqlite:///{tmp / 'bench.db'}", "postgres": _pg_scratch(server)}
     tokens: dict[str, dict[str, str]] = {}
     try:
@@ -235,6 +237,7 @@ def main() -> None:
         shutil.rmtree(tmp, ignore_errors=True)
         with psycopg.connect(server, autocommit=True) as c:
             c.execute(sql.SQL("DROP DATABASE IF EXISTS accord_bench WITH (FORCE)"))
+    results["loadavg_end"] = round(os.getloadavg()[0], 1)
     base = results["http_postgres_1"]["rps"] or 1
     summary = {
         "ingest_pg_vs_sqlite": round(results["postgres_ingest"]["items_per_s"]
