@@ -56,6 +56,18 @@ def pg_database(request: pytest.FixtureRequest) -> Iterator[PgTestDatabase]:
     db.drop()
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``@pytest.mark.sqlite_only`` / ``@pytest.mark.postgres_only`` (with a reason) drop the other backend's run
+    of a test, for the few tests about one backend's own behaviour (file paths, LISTEN/NOTIFY, ...)."""
+    for item in items:
+        backend = getattr(item, "callspec", None) and item.callspec.params.get("db_url")
+        for name, keep in (("sqlite_only", "sqlite"), ("postgres_only", "postgres")):
+            mark = item.get_closest_marker(name)
+            if mark is not None and backend and backend != keep:
+                reason = mark.kwargs.get("reason") or (mark.args[0] if mark.args else f"{keep} only")
+                item.add_marker(pytest.mark.skip(reason=reason))
+
+
 @pytest.fixture(params=[pytest.param(b, marks=[pytest.mark.postgres] if b == "postgres" else [])
                         for b in BACKENDS])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:

@@ -67,7 +67,12 @@ class PgTestDatabase:
         with _connect_admin(self.server_url) as admin:
             user = admin.info.user
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(self.name)))
-            admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
+            try:
+                # Bytewise text order, as SQLite's, so tests that sort names agree on both backends.
+                admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0 ENCODING 'UTF8' LC_COLLATE 'C' "
+                                      "LC_CTYPE 'C.UTF-8'").format(sql.Identifier(self.name)))
+            except psycopg.errors.DatabaseError:
+                admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(self.name)))
         self.url = _with_database(self.server_url.replace("postgres@", f"{user}@", 1), self.name)
         self._migrate()
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from accord.audit.chain import AuditLog
 from accord.config import Settings
 from accord.events import EventBus, bus_for
+from accord.ops.ratelimit import RateLimiter
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
 from accord.storage.database import Database
@@ -22,6 +23,7 @@ class Services:
     accounts: Accounts
     items: Items
     events: EventBus  # live events: in-process (SQLite) or LISTEN/NOTIFY (PostgreSQL); see accord.events
+    ratelimit: RateLimiter  # counters shared by all worker processes; see accord.ops.ratelimit
 
     def close(self) -> None:
         self.events.close()
@@ -34,4 +36,4 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         db.migrate()
     audit = AuditLog(db)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url))
+                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db))

@@ -32,9 +32,8 @@ async def test_publish_reaches_subscribers_after_commit(services) -> None:
         assert other.qsize() == 0
 
 
+@pytest.mark.postgres_only("one process shares an in-process bus; crossing processes needs PostgreSQL")
 async def test_events_cross_processes_on_postgres(services, settings) -> None:
-    if services.db.dialect != "postgresql":
-        pytest.skip("one process shares an in-process bus; crossing processes needs PostgreSQL")
     second = build_services(settings, migrate=False)  # stands for another worker process: its own bus
     try:
         async with services.events.subscribe("alerts") as sub:

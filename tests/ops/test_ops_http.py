@@ -60,3 +60,12 @@ async def test_request_id_is_kept_or_made_and_logged(client, caplog) -> None:
     line = json.loads(JsonFormatter().format(rec))
     assert line["request_id"] == "abc-123" and line["status"] == 200 and line["route"] == "/healthz"
     assert line["level"] == "info" and line["logger"] == "accord.access" and "duration_ms" in line
+
+
+async def test_the_proxy_request_id_reaches_the_audit_trail(client, world: World) -> None:
+    item = world.share("alice")
+    r = await client.get(f"/api/v1/items/{item['id']}", headers={**bearer(world, "alice"), "X-Request-Id": "rq-77"})
+    assert r.status_code == 200
+    with world.svc.db.read() as conn:
+        rows = world.svc.audit.search(conn, action="item.read", item_id=item["id"])
+    assert rows[0]["request_id"] == "rq-77"  # newest first; the earlier one is the share itself

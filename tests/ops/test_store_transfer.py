@@ -94,7 +94,7 @@ def test_migrate_refuses_a_non_empty_target(world: World, settings) -> None:
 @pytest.mark.parametrize("fmt", ["auto", "sqlite"])
 def test_backup_and_restore_round_trip(world: World, settings, tmp_path: Path, fmt: str) -> None:
     if settings.is_sqlite and fmt == "sqlite":
-        pytest.skip("the embedded store has one backup format")
+        pytest.skip("the embedded store has one backup format (auto is sqlite)")
     facts = _fill(world)
     before = _dump(world.svc)
     out = tmp_path / "hub.backup"

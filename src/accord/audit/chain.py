@@ -8,6 +8,7 @@ record breaks its hash, removing one breaks the next record's link (and the sequ
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -48,9 +49,22 @@ class Verification:
     reason: str = ""
 
 
+class _Waiter:
+    __slots__ = ("done", "error", "lead")
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.error: BaseException | None = None
+        self.lead = False
+
+
 class AuditLog:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Group commit for record(): see there.
+        self._lock = threading.Lock()
+        self._pending: list[tuple[list[AuditEvent], _Waiter]] = []
+        self._leading = False
 
     def append(self, conn: Connection, events: Iterable[AuditEvent]) -> None:
         """Append inside the caller's write transaction, so the records commit or vanish with the change."""
@@ -74,8 +88,45 @@ class AuditLog:
         conn.execute(update(audit_head).where(audit_head.c.id == 1).values(seq=seq, hash=prev))
 
     def record(self, *events: AuditEvent) -> None:
-        with self.db.write() as conn:
-            self.append(conn, events)
+        """Append in a transaction of its own, returning once it has committed.
+
+        Group commit: every append holds the chain's head (a row lock on PostgreSQL, the write lock on SQLite)
+        until its commit has reached the disk, so one transaction per audited read would cap the whole hub at one
+        fsync per read. Callers that arrive while a write is in flight queue up; the next of them writes
+        everything queued in one transaction and wakes the others. Each caller still returns only after its
+        records are durable, and a failed transaction fails every caller whose records it held."""
+        me = _Waiter()
+        with self._lock:
+            self._pending.append((list(events), me))
+            lead = not self._leading
+            self._leading = True
+        if not lead:
+            me.done.wait()
+            if not me.lead:
+                if me.error is not None:
+                    raise me.error
+                return
+        with self._lock:
+            batch, self._pending = self._pending, []
+        error: BaseException | None = None
+        try:
+            with self.db.write() as conn:
+                self.append(conn, [ev for evs, _ in batch for ev in evs])
+        except BaseException as exc:
+            error = exc
+        for _, w in batch:
+            if w is not me:
+                w.error = error
+                w.done.set()
+        with self._lock:
+            if self._pending:  # leadership passes to the first caller that queued meanwhile
+                nxt = self._pending[0][1]
+                nxt.lead = True
+                nxt.done.set()
+            else:
+                self._leading = False
+        if error is not None:
+            raise error
 
     def verify(self, batch: int = 10_000) -> Verification:
         expected_prev, expected_seq, count = GENESIS, 1, 0

@@ -13,6 +13,7 @@ up to ``shutdown_grace`` seconds, then runs the app's lifespan shutdown, which c
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from typing import Any
 
@@ -57,7 +58,12 @@ def run(settings: Settings, workers: int = 1, services: Any = None) -> None:
         uvicorn.run(create_app(settings, svc), **common)
         return
     os.environ.update(settings_env(settings))
+    made = None
     if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         # Each worker writes its counters here; a scrape of any worker sums them (accord.ops.metrics).
-        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="accord-metrics-")
-    uvicorn.run("accord.ops.server:app_from_env", factory=True, workers=workers, **common)
+        made = os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="accord-metrics-")
+    try:
+        uvicorn.run("accord.ops.server:app_from_env", factory=True, workers=workers, **common)
+    finally:
+        if made:
+            shutil.rmtree(made, ignore_errors=True)

@@ -135,4 +135,8 @@ def copy_store(source: Database, target: Database, *, batch: int = 5000, replace
             _reset_sequences(dst, tables)
         AuditLog(target).append(dst, [AuditEvent("hub.migrated", detail={
             "from": source.dialect, "rows": sum(report.rows.values()), "items": report.rows.get("items", 0)})])
+    if target.dialect == "postgresql":
+        # Fresh statistics, or the planner guesses from an empty table until autovacuum gets round to it.
+        with target.writer.connect() as c:
+            c.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
     return report

@@ -204,7 +204,9 @@ class Accounts:
         now = clock.now()
         principal: Principal | None = None
         with self.db.write() as conn:
-            row = conn.execute(select(users).where(users.c.username == username.strip().lower()[:64])).first()
+            # FOR UPDATE: concurrent failures (several workers on PostgreSQL) must each count towards the lock-out.
+            row = conn.execute(select(users).where(users.c.username == username.strip().lower()[:64])
+                               .with_for_update()).first()
             try:
                 ok = self._hasher.verify(row.password_hash if row is not None and row.password_hash else self._dummy_hash,
                                     password)

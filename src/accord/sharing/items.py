@@ -147,10 +147,13 @@ class Items:
         codes = self._release_codes(conn, need) if need else {}
         return [self._to_api(r, codes.get(r.seq, [])) for r in rows]
 
-    def _visible_row(self, conn: Connection, principal: Principal, item_id: str) -> Row[Any]:
+    def _visible_row(self, conn: Connection, principal: Principal, item_id: str, *, lock: bool = False) -> Row[Any]:
         if parse_id(item_id) is None:
             raise NotFound()
-        row = conn.execute(_select().where(items.c.id == item_id, visible(principal))).first()
+        q = _select().where(items.c.id == item_id, visible(principal))
+        if lock:  # PostgreSQL: concurrent editors queue on the item's row and each sees the version before it
+            q = q.with_for_update(of=items)
+        row = conn.execute(q).first()
         if row is None:
             raise NotFound()
         return row
@@ -438,7 +441,7 @@ class Items:
         return self.get(principal, str(result.id), request_id)
 
     def _editable(self, conn: Connection, principal: Principal, item_id: str) -> tuple[Row[Any], dict[str, Any]]:
-        row = self._visible_row(conn, principal, item_id)
+        row = self._visible_row(conn, principal, item_id, lock=True)
         if not can_edit(principal, row.originator_id):
             raise PermissionDenied("only the originator's analysts change or revoke an item")
         return row, self._render(conn, [row])[0]

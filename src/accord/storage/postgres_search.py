@@ -14,6 +14,7 @@ trailing ``*``), all ANDed, so punctuation can neither break nor widen a query.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Iterable
 
@@ -28,12 +29,21 @@ __all__ = ["MAX_INDEXED_CHARS", "PostgresFullText", "fold"]
 MAX_INDEXED_CHARS = 250_000
 
 _TATWEEL = "\u0640"
-# Arabic and Persian spell the same names with different yeh and kaf letters; one form matches both.
-_LETTERS = str.maketrans({"\u064a": "\u06cc", "\u0649": "\u06cc", "\u0643": "\u06a9"})
+# Arabic and Persian spell the same names with different yeh and kaf letters; one form (the Persian) matches both.
 # Russian й is a letter of its own, not и with an accent: it is kept (ё still folds to е, as Russian writing does).
-_KEEP = frozenset("йЙ")
+_HIDE_KEEP = str.maketrans({"й": "\ue000", "Й": "\ue001"})
 
 fts = table("items_fts", column("seq", BigInteger), column("doc"))
+
+
+@functools.cache
+def _strip_table() -> dict[int, int | None]:
+    """str.translate table: every code point with a combining class (accents, harakat, ...) and tatweel removed,
+    Arabic yeh and kaf mapped to the Persian forms, й's stand-ins put back. Built on first use."""
+    out: dict[int, int | None] = {c: None for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))}
+    out[ord(_TATWEEL)] = None
+    out.update({0x064A: 0x06CC, 0x0649: 0x06CC, 0x0643: 0x06A9, 0xE000: ord("й"), 0xE001: ord("Й")})
+    return out
 
 
 def fold(value: str) -> str:
@@ -41,15 +51,8 @@ def fold(value: str) -> str:
     Arabic/Persian yeh and kaf."""
     if value.isascii():
         return value.lower()
-    out = []
-    for ch in value:
-        if ch in _KEEP or ch.isascii():
-            out.append(ch)
-            continue
-        for part in unicodedata.normalize("NFKD", ch):
-            if not unicodedata.combining(part) and part != _TATWEEL:
-                out.append(part)
-    return "".join(out).translate(_LETTERS).casefold()
+    kept = value.translate(_HIDE_KEEP)  # й survives decomposition as a private-use stand-in
+    return unicodedata.normalize("NFKD", kept).translate(_strip_table()).casefold()
 
 
 def _lexeme(word: str) -> str:
