@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.meetings import Meetings, Statistics
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
 from accord.storage.database import Database
@@ -20,6 +21,8 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     items: Items
+    stats: Statistics
+    meetings: Meetings
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,5 +33,6 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         db.migrate()
     audit = AuditLog(db)
+    stats = Statistics(db, audit)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings))
+                    items=Items(db, audit, settings), stats=stats, meetings=Meetings(db, audit, stats))
