@@ -12,6 +12,7 @@ from typing import Any
 
 from babel.dates import format_date
 from babel.numbers import format_decimal
+from markupsafe import Markup, escape
 
 from accord import clock
 
@@ -141,6 +142,8 @@ _T: dict[str, tuple[str, str, str, str, str]] = {
     "kind_entity": ("Entities", "Entités", "كيانات", "Объекты", "نهادها"),
     "kind_relationship": ("Relationships", "Relations", "علاقات", "Связи", "روابط"),
     "kind_note": ("Notes", "Notes", "ملاحظات", "Заметки", "یادداشت‌ها"),
+    "list_sep": ("; ", " ; ", "؛ ", "; ", "؛ "),
+    "annex": ("Annex", "Annexe", "ملحق", "Приложение", "پیوست"),
     "summaries": ("Activity presented by the members", "Activité présentée par les membres",
                   "النشاط الذي عرضه الأعضاء", "Деятельность, представленная участниками",
                   "فعالیت ارائه‌شده توسط اعضا"),
@@ -161,6 +164,8 @@ class Words:
     def __call__(self, key: str, **kw: Any) -> str:
         row = _T.get(key)
         text = row[self._i] if row else key
+        if any(isinstance(v, Markup) for v in kw.values()):
+            return Markup(escape(text)).format(**kw)  # the other values are escaped by Markup.format
         return text.format(**kw) if kw else text
 
     def digits(self, text: str) -> str:
