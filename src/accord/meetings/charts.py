@@ -171,7 +171,7 @@ def density_map(points: Sequence[tuple[float, float]], fmt: Callable[[float], st
                                alpha=0.9)
             bar = fig.colorbar(counts[3], ax=ax, fraction=0.03, pad=0.02)
             bar.ax.tick_params(labelsize=7, colors=INK, length=0)
-            bar.outline.set_visible(False)  # type: ignore[operator]
+            bar.outline.set_visible(False)
             bar.locator = MaxNLocator(nbins=5, integer=True)
             bar.formatter = FuncFormatter(lambda v, _p: fmt(int(v)) if float(v).is_integer() else "")
             bar.update_ticks()

@@ -45,10 +45,10 @@ from accord.sharing.policy import visible
 from accord.storage.schema import item_release, items, members
 
 __all__ = [
-    "FIGURES",
     "AUDIENCES",
-    "FigureDef",
+    "FIGURES",
     "Evaluation",
+    "FigureDef",
     "audience_condition",
     "check_definition",
     "digest_ids",
@@ -152,7 +152,8 @@ def audience_condition(conn: Connection, audience: str, table: Any = items) -> C
     if audience == "any":
         return true()
     if audience == "members":
-        return table.c.release_scope.in_(("members", "all"))
+        cond: ColumnElement[bool] = table.c.release_scope.in_(("members", "all"))
+        return cond
     if audience == "consumers":
         return and_(table.c.release_scope.in_(("members", "all")), table.c.release_consumers.is_(True))
     code = audience.split(":", 1)[1]

@@ -165,7 +165,8 @@ class Words:
         row = _T.get(key)
         text = row[self._i] if row else key
         if any(isinstance(v, Markup) for v in kw.values()):
-            return Markup(escape(text)).format(**kw)  # the other values are escaped by Markup.format
+            # The label is escaped first; Markup.format escapes every value that is not already Markup.
+            return Markup(escape(text)).format(**kw)  # noqa: S704
         return text.format(**kw) if kw else text
 
     def digits(self, text: str) -> str:

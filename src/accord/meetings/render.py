@@ -19,7 +19,6 @@ from markupsafe import Markup
 from accord import clock
 from accord.audit.chain import AuditEvent
 from accord.errors import ValidationFailed
-from accord.meetings import charts
 from accord.meetings.i18n import LANGS, Words
 from accord.sharing.handling import Principal
 
@@ -38,7 +37,7 @@ FONTS = HERE / "fonts"
 def _css(value: Any) -> Markup:
     """Escape a value for a double-quoted CSS string inside <style> (HTML entities are not decoded there)."""
     s = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ").replace("<", "\\3c ")
-    return Markup(s)
+    return Markup(s)  # noqa: S704 - quotes, backslashes and '<' are escaped above
 
 
 def _iso(value: Any) -> Markup:
@@ -104,6 +103,8 @@ def _recipients(w: Words, audience: str) -> str:
 # ----- activity report -----------------------------------------------------------------------------------
 def activity_html(svc: Services, viewer: Principal, start: str, end: str, lang: str = "en",
                   member: str | None = None, fonts: str | None = None) -> str:
+    from accord.meetings import charts  # matplotlib loads on the first report, not with the app
+
     w = _lang(lang)
     names = {m["code"]: m["name"] for m in svc.accounts.list_members()}
     if member and member.upper() not in names:

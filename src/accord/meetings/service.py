@@ -159,7 +159,7 @@ class Meetings:
             missing = sorted(wanted - found.keys())
             if missing:
                 raise ValidationFailed.one("members", f"no member {', '.join(missing)}")
-            mid = int(conn.execute(meetings.insert().values(
+            mid = int(conn.execute(meetings.insert().values(  # type: ignore[index]
                 title=title, held_on=held_on, place=place, agenda=_j(agenda), period_from=start, period_to=end,
                 chair_member_id=principal.member_id, created_by=principal.user_id, created=clock.now(),
                 status="convened")).inserted_primary_key[0])
@@ -169,7 +169,7 @@ class Meetings:
             self._event(conn, principal, "meeting.create", mid, members=sorted(found))
         return self.get(principal, mid)
 
-    def list(self, principal: Principal) -> list[dict[str, Any]]:
+    def list_for(self, principal: Principal) -> list[dict[str, Any]]:
         if principal.is_consumer:
             return []
         q = (select(meetings.c.id, meetings.c.title, meetings.c.held_on, meetings.c.place, meetings.c.status,
@@ -330,7 +330,7 @@ class Meetings:
                 owner_id = next((i for i, c in m.participants.items() if c == str(owner).upper()), None)
                 if owner_id is None:
                     raise ValidationFailed.one("owner", "must be a participating member")
-            eid = int(conn.execute(minutes.insert().values(
+            eid = int(conn.execute(minutes.insert().values(  # type: ignore[index]
                 meeting_id=m.id, kind=kind, text=text, owner_member_id=owner_id, due=due,
                 status="open" if kind == "action" else None, created=clock.now(),
                 created_by=principal.user_id)).inserted_primary_key[0])

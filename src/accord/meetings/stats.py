@@ -116,7 +116,7 @@ class Statistics:
             base = F.selection(conn, F.check_definition({"figure": "items", "from": start, "to": end,
                                                          "members": [member] if member else []}), viewer)
             out: dict[str, int] = {}
-            for mid, code in conn.execute(select(members.c.id, members.c.code).order_by(members.c.code)):
+            for code in conn.execute(select(members.c.code).order_by(members.c.code)).scalars():
                 cond = F.audience_condition(conn, f"member:{code}")
                 n = conn.execute(select(func.count()).select_from(items).where(base, cond)).scalar_one()
                 out[code] = int(n)
@@ -126,7 +126,8 @@ class Statistics:
                                   .where(base, F.audience_condition(conn, "members"))).scalar_one()
         return {"members": out, "consumers": int(consumers), "released": int(shared)}
 
-    def positions(self, viewer: Principal, start: str, end: str, member: str | None = None) -> list[tuple[float, float]]:
+    def positions(self, viewer: Principal, start: str, end: str,
+                  member: str | None = None) -> list[tuple[float, float]]:
         """(lon, lat) of the observations behind the period's figures that the viewer may see."""
         start, end = parse_period(start, end)
         with self.db.read() as conn:
@@ -156,12 +157,12 @@ class Statistics:
 
     # ----- figures and drill-down ------------------------------------------------------------------------
     def figure(self, viewer: Principal, raw: Any) -> dict[str, Any]:
-        d = self._allowed(viewer, raw)
+        d = self.check_figure(viewer, raw)
         with self.db.read() as conn:
             ev = F.evaluate(conn, d, viewer)
         return {**ev.as_dict(), "items": drill_link(d)}
 
-    def _allowed(self, viewer: Principal, raw: Any) -> dict[str, Any]:
+    def check_figure(self, viewer: Principal, raw: Any) -> dict[str, Any]:
         d = F.check_definition(raw)
         # The members-own basis counts a member's items as the member sees them: a viewer asks it for their own
         # member only. Communiqué figures (all participants) are read through the meeting, not here.
