@@ -86,7 +86,7 @@ def _style(ax: Any, fmt: Callable[[float], str]) -> None:
 def bars(current: Sequence[int], previous: Sequence[int], fmt: Callable[[float], str], *, rtl: bool = False) -> str:
     """Grouped bars: this period (dark) beside the previous one (light), one group per row of the table below."""
     with _rc():
-        fig = _figure(160, 55)
+        fig = _figure(160, 34)
         ax = fig.add_subplot()
         n = len(current)
         xs = list(range(n))[::-1] if rtl else list(range(n))
@@ -107,7 +107,7 @@ def weekly(rows: Sequence[dict[str, Any]], fmt: Callable[[float], str], label: C
            rtl: bool = False) -> str:
     """Stacked weekly bars: observations (dark) under information items (light)."""
     with _rc():
-        fig = _figure(160, 50)
+        fig = _figure(160, 42)
         ax = fig.add_subplot()
         xs = list(range(len(rows)))
         if rtl:
@@ -145,9 +145,9 @@ def _extent(points: Sequence[tuple[float, float]]) -> tuple[float, float, float,
     lons = [p[0] for p in points]
     lats = [p[1] for p in points]
     lo0, lo1, la0, la1 = min(lons), max(lons), min(lats), max(lats)
-    span = max(lo1 - lo0, (la1 - la0) * 1.6, 8.0) * 1.25
+    span = max(lo1 - lo0, (la1 - la0) * 2.1, 8.0) * 1.25  # the frame is 2.1 times wider than high
     clon, clat = (lo0 + lo1) / 2, (la0 + la1) / 2
-    half_lon, half_lat = span / 2, span / 3.2
+    half_lon, half_lat = span / 2, span / 4.2
     return (max(-180.0, clon - half_lon), min(180.0, clon + half_lon),
             max(-85.0, clat - half_lat), min(85.0, clat + half_lat))
 
@@ -156,7 +156,7 @@ def density_map(points: Sequence[tuple[float, float]], fmt: Callable[[float], st
     """(PNG, cell size in hundredths of a degree): observation counts on a grid over the country outlines,
     framed on where the observations are."""
     with _rc():
-        fig = _figure(160, 100)
+        fig = _figure(160, 80)
         ax = fig.add_subplot()
         x0, x1, y0, y1 = _extent(points) if points else (-20.0, 60.0, 0.0, 50.0)
         ax.set_facecolor("#f7f9fc")

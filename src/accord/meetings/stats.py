@@ -145,6 +145,8 @@ class Statistics:
             cur = a
             while cur < b:
                 nxt = min(cur + timedelta(days=7), b)
+                if b - nxt < timedelta(days=3):  # a stub of a last week joins the one before it
+                    nxt = b
                 row: dict[str, Any] = {"from": clock.format_ts(cur)}
                 for key in ("observations", "information"):
                     d = F.check_definition({"figure": key, "from": clock.format_ts(cur), "to": clock.format_ts(nxt),
