@@ -8,13 +8,13 @@ from pathlib import Path
 
 import orjson
 import pytest
-from conftest import World
 from test_meetings_cycle import check_pdf
 from typer.testing import CliRunner
 
 from accord import clock
 from accord.cli.main import app
 from accord.config import Settings
+from conftest import World
 
 pytestmark = pytest.mark.slow
 

@@ -10,9 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import World, bearer
 
 from accord import clock
+from conftest import World, bearer
 
 pytestmark = pytest.mark.slow
 
@@ -22,9 +22,10 @@ def seed(world: World) -> dict[str, list[dict[str, Any]]]:
     mk = {"tlp": "amber", "classification": 1}
     out: dict[str, list[dict[str, Any]]] = {"alpha": [], "bravo": [], "charlie": []}
     for i in range(3):
+        content = {"lat": 33.3 + i / 10, "lon": 44.4, "observed_from": "2026-10-01T00:00:00Z",
+                   "place_name": f"Site {i}"}
         out["alpha"].append(world.share("alice", kind="observation", handling={**mk, "release": {"scope": "all"}},
-                                        content={"lat": 33.3 + i / 10, "lon": 44.4, "observed_from": "2026-10-01T00:00:00Z",
-                                                 "place_name": f"Site {i}"}))
+                                        content=content))
     out["alpha"].append(world.share("alice", kind="entity", handling={**mk, "release": {"scope": "all"}},
                                     content={"entity_type": "group", "name": "Northern Brigade",
                                              "aliases": ["لواء الشمال"]}))
@@ -43,10 +44,12 @@ async def test_full_meeting_cycle(client, world: World, tmp_path: Path) -> None:
     end = clock.now()
     time.sleep(0.005)
     # An item after the period never counts.
-    world.share("alice", kind="observation", handling={"tlp": "amber", "classification": 1, "release": {"scope": "all"}})
+    world.share("alice", kind="observation",
+                handling={"tlp": "amber", "classification": 1, "release": {"scope": "all"}})
 
     # Convene (a BRAVO analyst may not: BRAVO does not hold the chair).
-    body = {"title": "Twelfth regular meeting", "date": "2026-11-20", "place": "Genève", "members": ["BRAVO", "CHARLIE"],
+    body = {"title": "Twelfth regular meeting", "date": "2026-11-20", "place": "Genève",
+            "members": ["BRAVO", "CHARLIE"],
             "agenda": ["Adoption of the agenda", "Activity of the members", "Communiqué"],
             "period": {"from": start, "to": end}}
     assert (await client.post("/api/v1/meetings", headers=bearer(world, "bob"), json=body)).status_code == 403
@@ -158,9 +161,11 @@ def check_pdf(path: Path, needle: str) -> None:
     assert path.read_bytes()[:5] == b"%PDF-"
     if shutil.which("pdffonts") is None:  # poppler-utils is a build dependency; skip the deep check without it
         return
-    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout
+    # Fixed tool names and a path the test made: nothing untrusted reaches the command line.
+    fonts = subprocess.run(["pdffonts", str(path)], capture_output=True, text=True, check=True).stdout  # noqa: S603, S607
     names = [line.split()[0] for line in fonts.splitlines()[2:] if line.strip()]
     # The @font-face families name the embedded subsets; a system fallback would show up as e.g. DejaVuSans.
     assert names and all("+Accord-" in n for n in names), fonts
-    text = subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["pdftotext", str(path), "-"],  # noqa: S603, S607
+                          capture_output=True, text=True, check=True).stdout
     assert needle in text

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from conftest import World, bearer
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord import clock
 from accord.errors import PermissionDenied
 from accord.meetings.figures import check_definition
+from conftest import World, bearer
 
 WRITERS = ("alice", "aadmin", "bob", "carol")
 VIEWERS = ("hub", "alice", "aadmin", "bob", "breader", "bunit", "carol")
@@ -65,7 +65,7 @@ def counted(r: Rec, d: dict[str, Any], v: Viewer) -> bool:
         return False
     a = d["audience"]
     released = r.scope in ("members", "all")
-    if a == "members" and not released or a == "consumers" and not (released and r.consumers):
+    if (a == "members" and not released) or (a == "consumers" and not (released and r.consumers)):
         return False
     if a.startswith("member:"):
         x = a[7:]

@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import pytest
-from conftest import World
 
 from accord import clock
 from accord.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from accord.meetings import FigureDef, figures, register
 from accord.meetings.figures import check_definition, evaluate
+from conftest import World
 
 MK = {"tlp": "amber", "classification": 1}
 

@@ -77,6 +77,9 @@ class FigureDef:
     kinds: tuple[str, ...]
     label: str
     condition: Callable[[Connection, dict[str, Any]], ColumnElement[bool] | None] | None = None
+    # Report labels by language for figures registered by other features ({"en": ..., "fr": ...}); the built-in
+    # figures take theirs from i18n.py.
+    labels: dict[str, str] | None = None
 
 
 FIGURES: dict[str, FigureDef] = {}
@@ -182,9 +185,10 @@ def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | 
     kinds = [k for k in kinds if k in fig.kinds]
     conds: list[ColumnElement[bool]] = [
         period_condition(definition["from"], definition["to"]),
-        items.c.kind.in_(kinds) if kinds else false(),
         audience_condition(conn, definition["audience"]),
     ]
+    if set(kinds) != set(ITEM_KINDS):  # every kind: no condition, so the planner may use the created index alone
+        conds.append(items.c.kind.in_(kinds) if kinds else false())
     ids = _member_ids(conn, definition["members"]) if definition["members"] else {}
     if definition["basis"] == "viewer":
         if viewer is None:

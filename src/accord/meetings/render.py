@@ -94,6 +94,16 @@ def query_text(d: dict[str, Any], viewer: str | None = None) -> str:
     return " · ".join(parts)
 
 
+def figure_label(w: Words, key: str) -> str:
+    from accord.meetings.figures import FIGURES
+
+    fig = FIGURES.get(key)
+    if fig is not None and fig.labels:
+        return fig.labels.get(w.lang) or fig.labels.get("en") or fig.label
+    text = w("fig_" + key)
+    return text if text != "fig_" + key else (fig.label if fig else key)
+
+
 def _recipients(w: Words, audience: str) -> str:
     if audience.startswith("member:"):
         return audience.split(":", 1)[1]
@@ -199,7 +209,7 @@ def communique_html(svc: Services, viewer: Principal, meeting_id: Any, lang: str
     figures, sources = [], []
     for f in c["figures"]:
         d = f["definition"]
-        label = w("fig_" + d["figure"]) if f"fig_{d['figure']}" != w("fig_" + d["figure"]) else d["figure"]
+        label = figure_label(w, d["figure"])
         figures.append({"value": w.num(f["value"]), "label": label, "recipients": _recipients(w, d["audience"])})
         sources.append({"label": label, "value": w.num(f["value"]),
                         "query": query_text(d) + f" · sha256 {f['items_digest'][:16]}"})
