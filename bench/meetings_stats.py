@@ -15,13 +15,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-import orjson  # noqa: E402
-from conftest import build_world  # noqa: E402
+import orjson
 
-from accord import clock  # noqa: E402
-from accord.config import load_settings  # noqa: E402
-from accord.meetings.figures import check_definition  # noqa: E402
-from accord.services import build_services  # noqa: E402
+from accord import clock
+from accord.config import load_settings
+from accord.meetings.figures import check_definition
+from accord.services import build_services
+from conftest import build_world
 
 
 def best(fn: Any, n: int = 5) -> float:

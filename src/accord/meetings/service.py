@@ -196,6 +196,10 @@ class Meetings:
                 "minutes": self._minutes(conn, m),
                 "communique": self._communique(conn, m),
             }
+        shown = [h["id"] for s in out["summaries"] for h in s["highlights"]]
+        if shown:  # highlight titles are item content: their reading is audited like any other
+            self.audit.record(AuditEvent("meeting.read", principal.user_id, principal.member_code, None, None,
+                                         {"meeting": out["id"], "ids": shown, "via": principal.via}))
         return out
 
     # ----- activity summaries ----------------------------------------------------------------------------
