@@ -69,7 +69,7 @@ def test_published_figures_reproduce_after_later_activity(world: World) -> None:
     assert v2["reproduced"] is False and v2["figures"][0]["added"] == 1
 
 
-def test_revoked_within_the_period_is_not_counted(world: World) -> None:
+def check_revoked_within_the_period_is_not_counted(world: World) -> None:
     start = clock.now()
     a = world.share("alice", kind="observation", handling={**MK, "release": {"scope": "all"}})
     world.share("alice", kind="observation", handling={**MK, "release": {"scope": "all"}})
@@ -119,9 +119,11 @@ def test_workflow_rules(world: World) -> None:
         mt.decide(world.p("breader"), mid2, "approve")
 
 
-def test_plugged_figure_counts_through_the_same_rules(world: World) -> None:
+def test_plugged_figure_and_revocation_rule(world: World) -> None:
     """Another feature (the correlation engine, feedback, RFIs) registers a figure; it gets the period, basis and
-    audience rules for free and its drill-down is policy-filtered like any other."""
+    audience rules for free and its drill-down is policy-filtered like any other. (Shares one world with the
+    revocation rule check: building a world costs seconds of password hashing.)"""
+    check_revoked_within_the_period_is_not_counted(world)
     start, end, made = period_with_items(world)
     only = made[2]["id"]
     register(FigureDef("test_plugged", ("report",), "plugged",
