@@ -188,3 +188,10 @@ async def test_stats_api_json_csv_and_drilldown(client, world: World) -> None:
     r = await client.get("/api/v1/stats/released", params={"from": "2026-01-01", "to": FAR},
                          headers=bearer(world, "bob"))
     assert r.json()["members"]["BRAVO"] == 1 and r.json()["released"] == 1
+    r = await client.get("/api/v1/reports/activity", params={"from": "2026-01-01", "to": FAR, "lang": "ar",
+                                                             "format": "html"}, headers=bearer(world, "bob"))
+    assert r.status_code == 200 and 'dir="rtl"' in r.text and "تقرير النشاط" in r.text
+    assert "/api/v1/reports/fonts/NotoNaskhArabic-Regular.ttf" in r.text
+    r = await client.get("/api/v1/reports/activity", params={"from": "2026-01-01", "to": FAR, "lang": "xx"},
+                         headers=bearer(world, "bob"))
+    assert r.status_code == 422

@@ -62,6 +62,8 @@ _T: dict[str, tuple[str, str, str, str, str]] = {
                            "Переданы подразделениям участников", "ارسال‌شده به واحدهای زیرمجموعه اعضا"),
     "weekly": ("Activity week by week", "Activité semaine par semaine", "النشاط أسبوعاً بأسبوع",
                "Активность по неделям", "فعالیت هفته به هفته"),
+    "over_time": ("Activity over the period", "Activité au fil de la période", "النشاط على امتداد الفترة",
+                  "Активность за период", "فعالیت در طول دوره"),
     "weekly_legend": ("Dark: geographic coordinates. Light: information items.",
                       "Foncé : coordonnées géographiques. Clair : éléments d'information.",
                       "الداكن: إحداثيات جغرافية. الفاتح: عناصر معلومات.",

@@ -191,7 +191,8 @@ def activity_html(svc: Services, viewer: Principal, start: str, end: str, lang: 
         cards=cards, kinds=kinds, chart_kinds=chart_kinds, chart_weekly=chart_weekly, map=map_url,
         total={"count": w.num(by_kind["total"]), "previous": w.num(by_kind["previous_total"]),
                **_trend(w, by_kind["total"] - by_kind["previous_total"])},
-        by_member=members_rows, release=release_rows, sources=sources, sec=sec)
+        by_member=members_rows, release=release_rows, sources=sources, sec=sec,
+        weekly_buckets=all(r["days"] == 7 for r in weekly))
 
 
 # ----- communiqué ----------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ agreed aggregate), but the list behind it only ever shows the viewer's share of 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+import math
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -136,18 +137,21 @@ class Statistics:
             q = select(items.c.lon, items.c.lat).where(F.selection(conn, d, viewer), items.c.lat.is_not(None))
             return [(float(lon), float(lat)) for lon, lat in conn.execute(q)]
 
-    def weekly(self, viewer: Principal, start: str, end: str, member: str | None = None) -> list[dict[str, Any]]:
-        """Counts per 7-day bucket from ``start`` (observations vs information items), for the trend chart."""
+    def weekly(self, viewer: Principal, start: str, end: str, member: str | None = None,
+               max_buckets: int = 26) -> list[dict[str, Any]]:
+        """Counts per bucket from ``start`` (observations vs information items), for the trend chart. Buckets are
+        a week long, or longer (whole days) when a long period would need more than ``max_buckets``."""
         start, end = parse_period(start, end)
         a, b = clock.parse_ts(start), clock.parse_ts(end)
+        size = timedelta(days=max(7, math.ceil((b - a) / timedelta(days=1) / max_buckets)))
         out = []
         with self.db.read() as conn:
             cur = a
             while cur < b:
-                nxt = min(cur + timedelta(days=7), b)
-                if b - nxt < timedelta(days=3):  # a stub of a last week joins the one before it
+                nxt = min(cur + size, b)
+                if b - nxt < size * 3 / 7:  # a stub of a last bucket joins the one before it
                     nxt = b
-                row: dict[str, Any] = {"from": clock.format_ts(cur)}
+                row: dict[str, Any] = {"from": clock.format_ts(cur), "days": size.days}
                 for key in ("observations", "information"):
                     d = F.check_definition({"figure": key, "from": clock.format_ts(cur), "to": clock.format_ts(nxt),
                                             "members": [member] if member else []})
