@@ -9,8 +9,8 @@ agreed aggregate), but the list behind it only ever shows the viewer's share of 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
