@@ -86,7 +86,7 @@ def _style(ax: Any, fmt: Callable[[float], str]) -> None:
 def bars(current: Sequence[int], previous: Sequence[int], fmt: Callable[[float], str], *, rtl: bool = False) -> str:
     """Grouped bars: this period (dark) beside the previous one (light), one group per row of the table below."""
     with _rc():
-        fig = _figure(160, 34)
+        fig = _figure(160, 30)
         ax = fig.add_subplot()
         n = len(current)
         xs = list(range(n))[::-1] if rtl else list(range(n))

@@ -64,6 +64,12 @@ _T: dict[str, tuple[str, str, str, str, str]] = {
                "Активность по неделям", "فعالیت هفته به هفته"),
     "over_time": ("Activity over the period", "Activité au fil de la période", "النشاط على امتداد الفترة",
                   "Активность за период", "فعالیت در طول دوره"),
+    "bars_legend": ("Dark: this period. Light: previous period. Bars are numbered as the rows of the table.",
+                    "Foncé : période considérée. Clair : période précédente. Les barres sont numérotées comme les "
+                    "lignes du tableau.",
+                    "الداكن: هذه الفترة. الفاتح: الفترة السابقة. الأعمدة مرقّمة بترقيم صفوف الجدول.",
+                    "Тёмные: текущий период. Светлые: предыдущий период. Столбцы пронумерованы как строки таблицы.",
+                    "تیره: این دوره. روشن: دوره قبل. ستون‌ها به ترتیب ردیف‌های جدول شماره‌گذاری شده‌اند."),
     "weekly_legend": ("Dark: geographic coordinates. Light: information items.",
                       "Foncé : coordonnées géographiques. Clair : éléments d'information.",
                       "الداكن: إحداثيات جغرافية. الفاتح: عناصر معلومات.",
