@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from accord.audit.chain import AuditLog
 from accord.config import Settings
 from accord.events import EventBus, bus_for
+from accord.meetings import Meetings, Statistics
 from accord.ops.ratelimit import RateLimiter
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
@@ -24,6 +25,8 @@ class Services:
     items: Items
     events: EventBus  # live events: in-process (SQLite) or LISTEN/NOTIFY (PostgreSQL); see accord.events
     ratelimit: RateLimiter  # counters shared by all worker processes; see accord.ops.ratelimit
+    stats: Statistics
+    meetings: Meetings
 
     def close(self) -> None:
         self.events.close()
@@ -35,5 +38,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         db.migrate()
     audit = AuditLog(db)
+    stats = Statistics(db, audit)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db))
+                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db),
+                    stats=stats, meetings=Meetings(db, audit, stats))

@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli import meetings as meetings_cli
 from accord.cli import ops as ops_cli
 from accord.config import Settings, load_settings
 from accord.errors import AccordError, ValidationFailed
@@ -34,6 +35,9 @@ app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 ops_cli.register(app)  # migrate, backup, restore
+app.add_typer(meetings_cli.report_app, name="report")
+app.add_typer(meetings_cli.meeting_app, name="meeting")
+app.command("stats")(meetings_cli.stats_command)
 
 
 class State:
