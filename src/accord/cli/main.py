@@ -58,6 +58,11 @@ class State:
             self._services = build_services(self.settings)
         return self._services
 
+    def close(self) -> None:
+        if self._services is not None:
+            self._services.close()
+            self._services = None
+
 
 def _state(ctx: typer.Context) -> State:
     obj = ctx.find_root().obj
@@ -72,6 +77,7 @@ def _root(
     database_url: Annotated[str | None, typer.Option(help="Database URL (env ACCORD_DATABASE_URL).")] = None,
 ) -> None:
     ctx.obj = State({"data": data, "database_url": database_url})
+    ctx.call_on_close(ctx.obj.close)
 
 
 def _progress() -> Progress:
