@@ -7,6 +7,7 @@ alone, written from the rule in the issue, not from ``accord.sharing.policy``.
 
 from __future__ import annotations
 
+import shutil
 import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
@@ -179,12 +180,35 @@ def _content(s: ItemSpec, earlier: list[tuple[str, str]]) -> tuple[str, dict[str
     return kind, {"entity_type": "group", "name": s.word}
 
 
+_TEMPLATE: list[Path] = []
+
+
+def _template() -> Path:
+    """An empty, migrated store, made once per process and copied for every example (migrating costs more than
+    building a whole world)."""
+    if not _TEMPLATE:
+        tmp = tempfile.TemporaryDirectory(prefix="accord-prop-template-")
+        _KEEP.append(tmp)
+        path = Path(tmp.name) / "template.db"
+        svc = build_services(load_settings(env={}, data=tmp.name, database_url=f"sqlite:///{path}",
+                                           secret_key="p" * 40))
+        svc.close()  # the last connection closing checkpoints the WAL into the file
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
+_KEEP: list[tempfile.TemporaryDirectory[str]] = []
+
+
 def build(spec: WorldSpec, *, with_tokens: bool = False) -> Built:
     tmp = tempfile.TemporaryDirectory(prefix="accord-prop-")
     root = Path(tmp.name)
+    shutil.copyfile(_template(), root / "a.db")
+    # Reads are not audited here: the audit of reads has its own tests, and a write per read would make each
+    # example several times slower. Export audits regardless of the setting.
     settings = load_settings(env={}, data=str(root / "data"), database_url=f"sqlite:///{root / 'a.db'}",
-                             secret_key="p" * 40)
-    svc = build_services(settings)
+                             secret_key="p" * 40, audit_reads=False)
+    svc = build_services(settings, migrate=False)
     b = Built(spec, svc, tmp)
     acc = svc.accounts
     codes = spec.codes
