@@ -452,7 +452,10 @@ class Items:
             for t in d.tags:
                 tag_rows.append((t, seq))
             fts_rows.append((seq, title, d.text))
-            events.append(AuditEvent("item.create", author, code, d.id, request_id, {"kind": d.kind, "via": via}))
+            detail: dict[str, Any] = {"kind": d.kind, "via": via}
+            if principal.token_id is not None:
+                detail["token"] = principal.token_id  # token use is audited with what it was used for
+            events.append(AuditEvent("item.create", author, code, d.id, request_id, detail))
         insert_rows(conn, items, self._ITEM_COLUMNS, item_rows)
         insert_rows(conn, item_release, ("member_id", "item_seq"), release_rows)
         insert_rows(conn, item_tags, ("tag", "item_seq"), tag_rows)
@@ -502,8 +505,11 @@ class Items:
         if d.tags:
             conn.execute(item_tags.insert(), [{"tag": t, "item_seq": row.seq} for t in d.tags])
         self.db.full_text.index(conn, [(row.seq, d.title, d.text)])
+        detail: dict[str, Any] = {"version": row.version + 1, "via": principal.via}
+        if principal.token_id is not None:
+            detail["token"] = principal.token_id
         self.audit.append(conn, [AuditEvent(action, principal.user_id, principal.member_code, row.id, request_id,
-                                            {"version": row.version + 1, "via": principal.via})])
+                                            detail)])
         if self.hooks:
             self._run_hooks(conn, principal, [WrittenItem(row.seq, row.id, row.kind, row.originator_id,
                                                           row.version + 1, revoked, d)])
