@@ -24,7 +24,7 @@ from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, Permiss
 from accord.sharing.handling import ITEM_KINDS, Principal
 from accord.sharing.policy import can_edit, visible
 from accord.sharing.validate import Draft, check_item, check_patch, parse_id
-from accord.storage.bulk import insert_rows
+from accord.storage.bulk import existing_values, insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import item_release, item_tags, item_versions, items, members
 
@@ -387,13 +387,10 @@ class Items:
                            for j, code in enumerate(d.release_members) if code not in member_ids]
                 if unknown:
                     errors.setdefault(i, []).extend(unknown)
-            ids = [d.id for _, d in drafts]
-            for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                for (existing,) in conn.execute(select(items.c.id).where(items.c.id.in_(chunk))):
-                    idx = next(i for i, d in drafts if d.id == existing)
-                    # Conflict on an id is not a leak of content: ids are random UUIDs the sender chose.
-                    errors.setdefault(idx, []).append(FieldError("id", "an item with this id already exists"))
+            for existing in existing_values(conn, items, "id", [d.id for _, d in drafts]):
+                idx = next(i for i, d in drafts if d.id == existing)
+                # Conflict on an id is not a leak of content: ids are random UUIDs the sender chose.
+                errors.setdefault(idx, []).append(FieldError("id", "an item with this id already exists"))
             self._check_refs(conn, principal, drafts, errors)
             accepted = [(i, d) for i, d in drafts if i not in errors]
             # A reference to an item of this batch that was itself rejected is now dangling: reject it too.
