@@ -29,7 +29,10 @@ def parse_ts(text: str) -> datetime:
     value = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00: callers only handle ValueError
+        raise ValueError("timestamp out of range") from None
 
 
 def later_than(previous: str) -> str:

@@ -180,7 +180,8 @@ def member_list(ctx: typer.Context, json_out: Annotated[bool, typer.Option("--js
     """List members and their consumers."""
     rows = _state(ctx).services.accounts.list_members()
     if json_out:
-        sys.stdout.write(orjson.dumps(rows).decode() + "\n")
+        # Row keys are str subclasses, which orjson refuses without OPT_NON_STR_KEYS.
+        sys.stdout.write(orjson.dumps(rows, option=orjson.OPT_NON_STR_KEYS).decode() + "\n")
         return
     table = Table("code", "name", "role", "consumers")
     for m in rows:

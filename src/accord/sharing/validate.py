@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from accord import clock
@@ -39,6 +40,12 @@ _CONTENT_KEYS = {
     "note": {"object_refs", "content"},
 }
 MAX_LIST = 500
+_HANDLING_KEYS = frozenset({"tlp", "classification", "release"})
+_RELEASE_KEYS = frozenset({"scope", "members", "consumers"})
+_GRADING_KEYS = frozenset({"reliability", "credibility"})
+# Timestamps already in the stored form (what exports and most clients send) skip the parse-and-format round trip,
+# which is the dearest step of validating an item; years before 1000 take the general path.
+_CANONICAL_TS = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z\Z")
 
 
 def new_id(kind: str) -> str:
@@ -157,6 +164,12 @@ class _Checker:
             if required:
                 self.err(f"{path}{key}", "is required")
             return None
+        if isinstance(v, str) and _CANONICAL_TS.match(v):
+            try:
+                datetime.fromisoformat(v[:-1])  # a real date and time; the text is already canonical
+                return v
+            except ValueError:
+                pass
         try:
             return clock.format_ts(clock.parse_ts(v))
         except (ValueError, TypeError, OverflowError):
@@ -193,9 +206,10 @@ def _content(c: _Checker, kind: str, raw: Any, refs: dict[str, str]) -> dict[str
     if not isinstance(raw, dict):
         c.err("content", "must be an object")
         return {}
-    unknown = set(raw) - _CONTENT_KEYS[kind]
-    for k in sorted(unknown):
-        c.err(f"content.{k}", f"is not a field of a {kind}")
+    unknown = raw.keys() - _CONTENT_KEYS[kind]
+    if unknown:
+        for k in sorted(unknown):
+            c.err(f"content.{k}", f"is not a field of a {kind}")
     out: dict[str, Any] = {}
     p = "content."
 
@@ -273,8 +287,10 @@ def _handling(c: _Checker, raw: Any) -> tuple[str, int, str, list[str], bool]:
     if not isinstance(raw, dict):
         c.err("handling", "must be an object")
         raw = {}
-    for k in sorted(set(raw) - {"tlp", "classification", "release"}):
-        c.err(f"handling.{k}", "is not a handling field")
+    unknown = raw.keys() - _HANDLING_KEYS
+    if unknown:
+        for k in sorted(unknown):
+            c.err(f"handling.{k}", "is not a handling field")
     tlp = raw.get("tlp", "amber")
     if isinstance(tlp, str):
         tlp = tlp.lower().removeprefix("tlp:")
@@ -290,8 +306,10 @@ def _handling(c: _Checker, raw: Any) -> tuple[str, int, str, list[str], bool]:
     if not isinstance(rel, dict):
         c.err("handling.release", "must be an object")
         rel = {}
-    for k in sorted(set(rel) - {"scope", "members", "consumers"}):
-        c.err(f"handling.release.{k}", "is not a release field")
+    unknown = rel.keys() - _RELEASE_KEYS
+    if unknown:
+        for k in sorted(unknown):
+            c.err(f"handling.release.{k}", "is not a release field")
     scope = rel.get("scope", "members" if rel.get("members") else "originator")
     if scope not in RELEASE_SCOPES:
         c.err("handling.release.scope", f"must be one of {', '.join(RELEASE_SCOPES)}")
@@ -321,8 +339,10 @@ def check_item(raw: Any, settings: Settings, *, allow_times: bool = False) -> Dr
     c = _Checker(settings)
     if not isinstance(raw, dict):
         raise ValidationFailed.one("", "an item must be a JSON object")
-    for k in sorted(set(raw) - _TOP_KEYS):
-        c.err(k, "is not an item field")
+    unknown = raw.keys() - _TOP_KEYS
+    if unknown:
+        for k in sorted(unknown):
+            c.err(k, "is not an item field")
     kind = raw.get("kind")
     item_id = raw.get("id")
     if kind is None and isinstance(item_id, str) and "--" in item_id:
@@ -345,8 +365,10 @@ def check_item(raw: Any, settings: Settings, *, allow_times: bool = False) -> Dr
     if not isinstance(grading, dict):
         c.err("grading", "must be an object")
     else:
-        for k in sorted(set(grading) - {"reliability", "credibility"}):
-            c.err(f"grading.{k}", "is not a grading field")
+        unknown = grading.keys() - _GRADING_KEYS
+        if unknown:
+            for k in sorted(unknown):
+                c.err(f"grading.{k}", "is not a grading field")
         reliability = grading.get("reliability")
         if reliability is not None and reliability not in RELIABILITY:
             c.err("grading.reliability", "must be a letter A-F (Admiralty source reliability)")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -20,23 +20,28 @@ router = APIRouter(prefix="/api/v1", tags=["administration"])
 Caller = Annotated[Principal, Depends(current_principal)]
 
 
-class Login(BaseModel):
+class _Body(BaseModel):
+    # Unknown fields are refused, not ignored: a misspelt field must not pass silently.
+    model_config = ConfigDict(extra="forbid")
+
+
+class Login(_Body):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=1024)
 
 
-class NewMember(BaseModel):
+class NewMember(_Body):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
     role: str = "member"
 
 
-class NewConsumer(BaseModel):
+class NewConsumer(_Body):
     code: str = Field(min_length=1, max_length=32)
     name: str = Field(min_length=1, max_length=200)
 
 
-class NewUser(BaseModel):
+class NewUser(_Body):
     username: str = Field(min_length=2, max_length=64)
     member: str = Field(min_length=1, max_length=32)
     role: str
@@ -47,7 +52,7 @@ class NewUser(BaseModel):
     language: str = Field(default="en", pattern=r"^(en|fr|ar|ru|fa)$")
 
 
-class NewToken(BaseModel):
+class NewToken(_Body):
     username: str | None = None
     name: str = Field(default="api", max_length=100)
     days: int = Field(default=90, ge=0, le=3650)

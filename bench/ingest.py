@@ -1,0 +1,206 @@
+"""Bulk ingest through the service layer against the raw limit of the same machine, in the same run.
+
+Service path: parse a JSON array of synthetic items with orjson and store them with ``Items.create_many`` in
+batches (what ``accord import`` does): validation, release rows, tags, FTS5, audit chain and indexes all on.
+Raw limit: parse the same bytes with orjson and ``executemany`` one flat row per item into a bare SQLite table
+(no indexes, no FTS, no audit) with the same pragmas. The ratio says how much of the machine's write speed the
+hub keeps. A third figure, the schema floor, re-inserts the rows the service stored with bare executemany: SQLite's
+own cost of the indexes, full-text index and audit rows, which bounds any ingest through the service. Prints one
+JSON object as its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sqlite3
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from accord.config import load_settings
+from accord.services import build_services
+
+WORDS = ("depot", "convoy", "meeting", "workshop", "courier", "vehicle", "harbour", "border", "crossing", "network",
+         "cell", "finance", "transfer", "warehouse", "route", "checkpoint", "signal", "contact", "recruit", "shipment")
+MEMBERS = ("ALPHA", "BRAVO", "CHARLIE", "DELTA")
+
+
+def synthetic(n: int, seed: int = 7) -> list[dict[str, Any]]:
+    rng = random.Random(seed)
+    out: list[dict[str, Any]] = []
+    for i in range(n):
+        k = i % 10
+        handling: dict[str, Any] = {"tlp": rng.choice(("green", "amber", "amber+strict")),
+                                    "classification": rng.randint(0, 2)}
+        r = rng.random()
+        if r < 0.3:
+            handling["release"] = {"scope": "all", "consumers": rng.random() < 0.3}
+        elif r < 0.8:
+            handling["release"] = {"scope": "members", "members": rng.sample(MEMBERS[1:], rng.randint(1, 3))}
+        item: dict[str, Any] = {
+            "id": None, "language": "en", "handling": handling,
+            "grading": {"reliability": rng.choice("ABCDEF"), "credibility": rng.randint(1, 6)},
+            "tags": rng.sample(WORDS, 2),
+            "created": f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00.000Z",
+        }
+        words = " ".join(rng.choices(WORDS, k=12))
+        if k < 5:
+            item["kind"] = "report"
+            item["content"] = {"title": f"Report {i}: {words[:40]}", "body": words + ". " + words}
+        elif k < 8:
+            item["kind"] = "observation"
+            item["content"] = {"lat": round(rng.uniform(-60, 60), 5), "lon": round(rng.uniform(-170, 170), 5),
+                               "precision_m": 50, "observed_from": item["created"], "place_name": f"Site {i % 500}"}
+        else:
+            item["kind"] = "entity"
+            item["content"] = {"entity_type": rng.choice(("person", "group", "organisation")),
+                               "name": f"Entity {i}", "aliases": [f"Alias {i}", f"Псевдоним {i}"]}
+            if rng.random() < 0.3:
+                item["identifiers"] = [{"type": "phone", "value": f"+{rng.randint(10**9, 10**10)}"}]
+        item["id"] = f"{item['kind']}--{uuid.UUID(int=rng.getrandbits(128), version=4)}"
+        out.append(item)
+    return out
+
+
+def empty_hub(data: Path) -> Any:
+    settings = load_settings(env={}, data=str(data), secret_key="b" * 40)
+    svc = build_services(settings)
+    acc = svc.accounts
+    for code in MEMBERS:
+        acc.add_member(code, f"{code} service", "chair" if code == "ALPHA" else "member")
+    acc.add_user("ingest", "ALPHA", "analyst", None, clearance=4)
+    return svc
+
+
+def service_run(payload: bytes, data: Path, batch: int) -> tuple[tuple[float, float], int]:
+    svc = empty_hub(data)
+    principal = svc.accounts.principal_for("ingest")
+    t0, c0 = time.perf_counter(), time.process_time()
+    objects = orjson.loads(payload)
+    accepted = 0
+    for start in range(0, len(objects), batch):
+        accepted += sum(r.ok for r in svc.items.create_many(principal, objects[start:start + batch],
+                                                            allow_times=True))
+    elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    svc.close()
+    return elapsed, accepted
+
+
+RAW_COLUMNS = ("id", "kind", "created", "language", "reliability", "credibility", "tlp", "classification",
+               "release_scope", "release_consumers", "title", "lat", "lon", "body")
+
+
+def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
+    con = sqlite3.connect(path, isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY"):
+        con.execute(f"PRAGMA {pragma}")
+    con.execute(f"CREATE TABLE items (seq INTEGER PRIMARY KEY, {', '.join(c + ' TEXT' for c in RAW_COLUMNS)})")
+    sql = f"INSERT INTO items ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"  # noqa: S608 - constant names
+    t0, c0 = time.perf_counter(), time.process_time()
+    objects = orjson.loads(payload)
+    for start in range(0, len(objects), batch):
+        rows = []
+        for o in objects[start:start + batch]:
+            h, g, c = o["handling"], o["grading"], o["content"]
+            rel = h.get("release", {})
+            rows.append((o["id"], o["kind"], o["created"], o["language"], g["reliability"], g["credibility"],
+                         h["tlp"], h["classification"], rel.get("scope", "originator"), rel.get("consumers", False),
+                         c.get("title") or c.get("name") or c.get("place_name"), c.get("lat"), c.get("lon"),
+                         orjson.dumps({"tags": o["tags"], "content": c}).decode()))
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(sql, rows)
+        con.execute("COMMIT")
+    elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    con.close()
+    return elapsed
+
+
+def floor_run(hub: Path, data: Path, batch: int) -> tuple[float, float]:
+    """SQLite's own work for the hub's schema: the rows the service stored (items, releases, tags, full-text,
+    audit), read back and inserted again into an empty hub with plain executemany, timed without any Python
+    building. No ingest through the service can be faster than this on this machine."""
+    src = sqlite3.connect(hub / "accord.db")
+    items = src.execute("SELECT * FROM items ORDER BY seq").fetchall()
+    by_seq: dict[str, dict[int, list[tuple[Any, ...]]]] = {"item_release": {}, "item_tags": {}}
+    for table in by_seq:
+        for row in src.execute(f"SELECT * FROM {table}"):  # noqa: S608 - constant names
+            by_seq[table].setdefault(row[1], []).append(row)
+    fts = {r[0]: r for r in src.execute("SELECT rowid, title, text FROM items_fts")}
+    audit = src.execute("SELECT * FROM audit_log WHERE action = 'item.create' ORDER BY seq").fetchall()
+    src.close()
+    empty_hub(data).close()
+    con = sqlite3.connect(data / "accord.db", isolation_level=None)
+    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536",
+                   "temp_store=MEMORY"):
+        con.execute(f"PRAGMA {pragma}")
+    first_audit = con.execute("SELECT seq FROM audit_head").fetchone()[0]
+    audit = [(first_audit + i + 1, *r[1:]) for i, r in enumerate(audit)]
+    marks = lambda n: ", ".join("?" * n)  # noqa: E731
+    t0, c0 = time.perf_counter(), time.process_time()
+    for start in range(0, len(items), batch):
+        chunk = items[start:start + batch]
+        seqs = [r[0] for r in chunk]
+        con.execute("BEGIN IMMEDIATE")
+        con.executemany(f"INSERT INTO items VALUES ({marks(len(chunk[0]))})", chunk)  # noqa: S608
+        for table in by_seq:
+            rows = [r for s in seqs for r in by_seq[table].get(s, ())]
+            if rows:
+                con.executemany(f"INSERT INTO {table} VALUES ({marks(len(rows[0]))})", rows)  # noqa: S608
+        con.executemany("INSERT INTO items_fts(rowid, title, text) VALUES (?, ?, ?)", [fts[s] for s in seqs])
+        part = audit[start:start + batch]
+        con.executemany(f"INSERT INTO audit_log VALUES ({marks(len(part[0]))})", part)  # noqa: S608
+        con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (part[-1][0], part[-1][-1]))
+        con.execute("COMMIT")
+    elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    con.close()
+    return elapsed
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--quick", action="store_true", help="20,000 items instead of 100,000")
+    ap.add_argument("-n", type=int, default=None, help="number of items")
+    ap.add_argument("--batch", type=int, default=5000, help="objects per create_many call (accord import's default)")
+    ap.add_argument("--profile", metavar="FILE", help="write a cProfile of the service run to FILE")
+    args = ap.parse_args(argv)
+    n = args.n or (20_000 if args.quick else 100_000)
+    payload = orjson.dumps(synthetic(n))
+    with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:
+        raw_s = raw_run(payload, Path(tmp) / "raw.db", args.batch)
+        if args.profile:
+            import cProfile
+
+            prof = cProfile.Profile()
+            prof.enable()
+            svc_s, accepted = service_run(payload, Path(tmp) / "hub", args.batch)
+            prof.disable()
+            prof.dump_stats(args.profile)
+        else:
+            svc_s, accepted = service_run(payload, Path(tmp) / "hub", args.batch)
+        floor_s = floor_run(Path(tmp) / "hub", Path(tmp) / "floor", args.batch)
+    if accepted != n:
+        print(f"only {accepted} of {n} items were accepted", file=sys.stderr)
+        return 1
+    (svc_s, svc_cpu), (raw_s, raw_cpu), (floor_s, floor_cpu) = svc_s, raw_s, floor_s
+    svc_rate, raw_rate = n / svc_s, n / raw_s
+    result = {"bench": "ingest", "items": n, "batch": args.batch, "service_items_per_s": round(svc_rate),
+              "raw_items_per_s": round(raw_rate), "ratio": round(svc_rate / raw_rate, 3),
+              "service_s": round(svc_s, 2), "raw_s": round(raw_s, 2),
+              # SQLite's own work for the full schema (indexes, FTS5, audit rows): the bound on the service path.
+              "schema_floor_items_per_s": round(n / floor_s), "service_over_floor": round(floor_s / svc_s, 3),
+              # The same on CPU time of this process, less sensitive to other load on a shared machine.
+              "cpu_service_items_per_s": round(n / svc_cpu), "cpu_raw_items_per_s": round(n / raw_cpu),
+              "cpu_ratio": round(raw_cpu / svc_cpu, 3), "cpu_schema_floor_items_per_s": round(n / floor_cpu),
+              "targets_met": svc_rate / raw_rate >= 0.25 and svc_rate >= 20_000}
+    print(orjson.dumps(result).decode())
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
