@@ -12,6 +12,7 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from core_helpers import fast_hashing  # noqa: F401 - autouse fixture
+from sqlalchemy import bindparam, func, select, text
 
 import accord.sharing.accounts as accounts
 from accord.app import create_app
@@ -37,9 +38,9 @@ def snapshot(svc: Services) -> dict[str, int]:
     """Row counts of every table a write touches, and the number of write records in the audit trail."""
     with svc.db.read() as conn:
         out = {t: conn.exec_driver_sql(f"SELECT count(*) FROM {t}").scalar_one() for t in DATA_TABLES}  # noqa: S608
-        marks = ", ".join("?" * len(WRITE_ACTIONS))
-        out["audit writes"] = conn.exec_driver_sql(
-            f"SELECT count(*) FROM audit_log WHERE action IN ({marks})", WRITE_ACTIONS).scalar_one()  # noqa: S608
+        out["audit writes"] = conn.execute(
+            text("SELECT count(*) FROM audit_log WHERE action IN :actions").bindparams(
+                bindparam("actions", expanding=True)), {"actions": list(WRITE_ACTIONS)}).scalar_one()
     return out
 
 
@@ -374,8 +375,9 @@ async def test_a_bulk_request_stores_the_good_objects_and_nothing_of_the_bad(cli
     assert after["audit writes"] == before["audit writes"] + 3
     with svc.db.read() as conn:
         tags = [t for (t,) in conn.exec_driver_sql("SELECT DISTINCT tag FROM item_tags")]
-        fts_bad = conn.exec_driver_sql("SELECT count(*) FROM items_fts WHERE items_fts MATCH 'ravens OR hawks'")
-        assert fts_bad.scalar_one() == 0
+        for word in ("ravens", "hawks"):
+            hits = select(func.count()).select_from(svc.db.full_text.matching(word).subquery())
+            assert conn.execute(hits).scalar_one() == 0
     assert tags == ["good"]
     accepted_ids = [x["id"] for x in out["results"] if x["status"] == "accepted"]
     assert accepted_ids[0] == entity_id
@@ -419,7 +421,8 @@ async def test_a_problem_never_echoes_stored_content(client, world: World) -> No
 
 
 def test_the_cases_cover_every_api_route(app) -> None:
-    """A new endpoint that takes input must come with bad-input cases here."""
+    """A new core endpoint that takes input must come with bad-input cases here. Feature routers (TAXII, meetings,
+    correlation, pages) test their own bad input in their test directories."""
     norm = set()
     for _, method, path, *_ in CASES:
         parts = [("{}" if x.startswith("{") or x in SAMPLE_PARAMS else x) for x in path.split("/")]
@@ -427,7 +430,9 @@ def test_the_cases_cover_every_api_route(app) -> None:
     uncovered = []
     for path, ops in app.openapi()["paths"].items():
         shape = "/".join("{}" if x.startswith("{") else x for x in path.split("/"))
-        for method in ops:
+        for method, op in ops.items():
+            if not set(op.get("tags", [])) & {"items", "administration"}:
+                continue
             if method.upper() != "GET" and path != "/api/v1/auth/logout" and (method.upper(), shape) not in norm:
                 uncovered.append((method.upper(), path))
     assert not uncovered
