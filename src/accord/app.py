@@ -13,6 +13,7 @@ from starlette.responses import RedirectResponse, Response
 from accord import __version__
 from accord.config import Settings, load_settings
 from accord.http import errors
+from accord.http import web
 from accord.http.api import admin, items
 from accord.services import Services, build_services
 
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(items.router)
     app.include_router(admin.router)
+    web.install(app)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:
@@ -62,6 +64,6 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @app.get("/", include_in_schema=False)
     async def root() -> Response:
-        return RedirectResponse("/api/docs")
+        return RedirectResponse("/dashboard")
 
     return app

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.http.web.store import WebStore
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
 from accord.storage.database import Database
@@ -20,6 +21,7 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     items: Items
+    web: WebStore
 
     def close(self) -> None:
         self.db.dispose()
@@ -31,4 +33,4 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         db.migrate()
     audit = AuditLog(db)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings))
+                    items=Items(db, audit, settings), web=WebStore(db))
