@@ -148,7 +148,7 @@ def mgrs_to_latlon(text: str) -> tuple[float, float]:
 
 
 _DECIMAL = re.compile(r"^\s*([-+]?\d{1,2}(?:\.\d+)?)\s*[,;\s]\s*([-+]?\d{1,3}(?:\.\d+)?)\s*$")
-_TOKEN = re.compile(r"[-+]?\d+(?:\.\d+)?|[NSEW]")
+_TOKEN = re.compile(r"[-+]?\d+(?:\.\d+)?|(?<![A-Z])[NSEW](?![A-Z])")
 
 
 def _dms_value(nums: list[str]) -> float:

@@ -87,8 +87,8 @@ async def release(request: Request, item_id: str, user: Principal = Depends(page
 
 @router.post("/item/{item_id}/note")
 async def add_note(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
-    """A note or a piece of feedback about the item, released to the item's originator and to whoever else the
-    writer picks; a release request is a note addressed to the originator alone."""
+    """A note or a piece of feedback about the item. The originator's note reaches the item's whole audience;
+    anyone else's goes to the originator (and stays with the writer's member); a release request likewise."""
     s = svc(request)
     item = await call(s.items.get, user, item_id, _rid(request))
     data = await form(request)
@@ -98,8 +98,13 @@ async def add_note(request: Request, item_id: str, user: Principal = Depends(pag
         text = text or tr(request, "Please consider releasing this item to my member.")
     if not text:
         raise ValidationFailed.one("content", "write the note")
-    members = sorted({item["originator"], *(str(m) for m in data.getlist("members"))} - {user.member_code})
-    release: dict[str, Any] = ({"scope": "members", "members": members} if members else {"scope": "originator"})
+    rel = item["handling"]["release"]
+    if item["originator"] == user.member_code and purpose != "release-request":
+        # The originator's own note reaches the item's audience.
+        release: dict[str, Any] = {"scope": rel["scope"], "members": list(rel["members"]),
+                                   "consumers": rel["consumers"]}
+    else:
+        release = {"scope": "members", "members": [item["originator"]]}
     tags = {"feedback": ["feedback"], "release-request": ["release-request"]}.get(purpose, [])
     raw = {"kind": "note", "content": {"object_refs": [item_id], "content": text}, "tags": tags,
            "handling": {"tlp": item["handling"]["tlp"], "classification": min(item["handling"]["classification"],

@@ -43,7 +43,7 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for router in (auth_routes.router, pages.router, share.router, item.router, admin.router):
+    for router in (auth_routes.router, pages.router, share.bulk_router, share.router, item.router, admin.router):
         app.include_router(router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.state.html_error = html_error

@@ -18,9 +18,11 @@ from accord.sharing.handling import ENTITY_TYPES, Principal
 from accord.sharing.items import ItemFilter
 from accord.sharing.validate import check_item
 
-__all__ = ["router"]
+__all__ = ["bulk_router", "router"]
 
 router = APIRouter(include_in_schema=False)
+# Included before ``router``, whose ``/share/{kind}`` would otherwise catch ``/share/bulk``.
+bulk_router = APIRouter(include_in_schema=False)
 SHARE_KINDS = ("report", "observation", "entity", "relationship")
 RELATIONSHIP_TYPES = ("member-of", "leads", "located-at", "uses", "funds", "affiliated-with", "related-to")
 
@@ -111,12 +113,12 @@ async def edit(request: Request, item_id: str, user: Principal = Depends(page_us
 
 
 # ----- bulk upload ---------------------------------------------------------------------------------------
-@router.get("/share/bulk")
+@bulk_router.get("/share/bulk")
 async def bulk_page(request: Request, user: Principal = Depends(page_user)) -> Response:
     return render(request, "bulk.html", {"formats": bulk.formats(), "rows": None, "results": None})
 
 
-@router.post("/share/bulk")
+@bulk_router.post("/share/bulk")
 async def bulk_preview(request: Request, user: Principal = Depends(page_user)) -> Response:
     """Parse the file and validate every row without storing anything: the preview."""
     _require_writer(user)
@@ -129,6 +131,7 @@ async def bulk_preview(request: Request, user: Principal = Depends(page_user)) -
         errors.append(FieldError("file", tr(request, "choose a file to upload")))
     else:
         content = await upload.read()
+        await data.close()
         try:
             rows = await call(bulk.parse, upload.filename, content, str(data.get("format", "auto")))
         except ValidationFailed as exc:
@@ -145,14 +148,16 @@ async def bulk_preview(request: Request, user: Principal = Depends(page_user)) -
                 row.errors.append(FieldError("handling.classification", "is above your clearance"))
             row.summary = d.title
         except ValidationFailed as exc:
-            row.errors.extend(exc.errors)
+            # An unreadable position already says why; the core's "lat is required" would only repeat it.
+            skip = {"content.lat", "content.lon"} if any(e.field == "position" for e in row.errors) else set()
+            row.errors.extend(e for e in exc.errors if e.field not in skip)
     good = [r.raw for r in rows if r.raw is not None and not r.errors]
     payload = orjson.dumps(good).decode()
     return render(request, "bulk.html", {"formats": bulk.formats(), "rows": rows, "errors": errors,
                                          "payload": payload, "good": len(good), "results": None})
 
 
-@router.post("/share/bulk/commit")
+@bulk_router.post("/share/bulk/commit")
 async def bulk_commit(request: Request, user: Principal = Depends(page_user)) -> Response:
     _require_writer(user)
     data = await form(request)

@@ -5,7 +5,7 @@
 (function () {
   const el = document.getElementById("map");
   const colours = JSON.parse(el.dataset.colours);
-  const map = L.map(el, { worldCopyJump: true, attributionControl: true, minZoom: 2 }).setView([30, 30], 3);
+  const map = L.map(el, { worldCopyJump: true, attributionControl: true, minZoom: 2, maxZoom: 16 }).setView([30, 30], 3);
   map.attributionControl.setPrefix("").addAttribution("Natural Earth · GeoNames");
   window.accordBasemap(map);
   window.accordMap = map;

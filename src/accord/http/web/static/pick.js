@@ -2,7 +2,7 @@
 "use strict";
 (function () {
   const el = document.getElementById("pick-map"), input = document.getElementById("position");
-  const map = L.map(el, { minZoom: 2 }).setView([30, 30], 2);
+  const map = L.map(el, { minZoom: 2, maxZoom: 16 }).setView([30, 30], 2);
   map.attributionControl.setPrefix("").addAttribution("Natural Earth · GeoNames");
   window.accordBasemap(map);
   let pin = null;
