@@ -50,5 +50,5 @@ clean:
 WEBI18N := src/accord/http/web/translations
 i18n: venv
 	$(BIN)/pybabel extract -F babel.cfg -k tr:2 --no-location --sort-output --omit-header -o $(WEBI18N)/messages.pot .
-	$(BIN)/pybabel update -i $(WEBI18N)/messages.pot -d $(WEBI18N) --no-fuzzy-matching --omit-header
+	$(BIN)/pybabel update -i $(WEBI18N)/messages.pot -d $(WEBI18N) --no-fuzzy-matching
 	$(BIN)/pybabel compile -d $(WEBI18N) --statistics
