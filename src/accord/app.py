@@ -12,8 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord import __version__
 from accord.config import Settings, load_settings
-from accord.http import errors
-from accord.http import web
+from accord.http import errors, web
 from accord.http.api import admin, items
 from accord.services import Services, build_services
 

@@ -21,7 +21,6 @@ import uvicorn
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
-
 from conftest import World, build_world
 
 pytestmark = pytest.mark.browser

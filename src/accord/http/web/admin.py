@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from accord.errors import PermissionDenied, ValidationFailed
-from accord.http.web.common import admin_user, call, form, redirect, store, svc
+from accord.http.web.common import Admin, call, form, redirect, store, svc
 from accord.http.web.i18n import render, tr
 from accord.http.web.store import Defaults
-from accord.sharing.handling import MEMBER_ROLES, USER_ROLES, Principal
+from accord.sharing.handling import MEMBER_ROLES, USER_ROLES
 
 __all__ = ["router"]
 
@@ -32,7 +32,7 @@ def _int(value: Any, field: str, default: int | None = None) -> int | None:
 
 
 @router.get("")
-async def admin_page(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def admin_page(request: Request, user: Admin) -> Response:
     s = svc(request)
     members = await call(s.accounts.list_members)
     scope = None if user.role == "hub-admin" else user.member_code
@@ -53,7 +53,7 @@ async def admin_page(request: Request, user: Principal = Depends(admin_user)) ->
 
 
 @router.post("/members")
-async def add_member(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def add_member(request: Request, user: Admin) -> Response:
     data = await form(request)
     await call(svc(request).accounts.add_member, str(data.get("code", "")), str(data.get("name", "")),
                str(data.get("role", "member")), user)
@@ -61,7 +61,7 @@ async def add_member(request: Request, user: Principal = Depends(admin_user)) ->
 
 
 @router.post("/consumers")
-async def add_consumer(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def add_consumer(request: Request, user: Admin) -> Response:
     data = await form(request)
     member = str(data.get("member", user.member_code))
     await call(svc(request).accounts.add_consumer, member, str(data.get("code", "")), str(data.get("name", "")),
@@ -70,7 +70,7 @@ async def add_consumer(request: Request, user: Principal = Depends(admin_user)) 
 
 
 @router.post("/users")
-async def add_user(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def add_user(request: Request, user: Admin) -> Response:
     data = await form(request)
     await call(svc(request).accounts.add_user, str(data.get("username", "")),
                str(data.get("member", user.member_code)), str(data.get("role", "analyst")),
@@ -81,7 +81,7 @@ async def add_user(request: Request, user: Principal = Depends(admin_user)) -> R
 
 
 @router.post("/users/{username}/disable")
-async def disable_user(request: Request, username: str, user: Principal = Depends(admin_user)) -> Response:
+async def disable_user(request: Request, username: str, user: Admin) -> Response:
     data = await form(request)
     disabled = data.get("disabled", "1") == "1"
     await call(svc(request).accounts.set_disabled, username, disabled, user)
@@ -89,7 +89,7 @@ async def disable_user(request: Request, username: str, user: Principal = Depend
 
 
 @router.post("/tokens")
-async def create_token(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def create_token(request: Request, user: Admin) -> Response:
     data = await form(request)
     issued = await call(svc(request).accounts.create_token, str(data.get("username", user.username)),
                         str(data.get("name", "api")) or "api", _int(data.get("days"), "days"), user)
@@ -100,13 +100,13 @@ async def create_token(request: Request, user: Principal = Depends(admin_user)) 
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: int, user: Principal = Depends(admin_user)) -> Response:
+async def revoke_token(request: Request, token_id: int, user: Admin) -> Response:
     await call(svc(request).accounts.revoke_token, token_id, user)
     return redirect("/admin#tokens", tr(request, "Token revoked."))
 
 
 @router.post("/defaults")
-async def set_defaults(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def set_defaults(request: Request, user: Admin) -> Response:
     data = await form(request)
     scope = str(data.get("release_scope", "members"))
     d = Defaults(tlp=str(data.get("tlp", "amber")), classification=_int(data.get("classification"), "classification",
@@ -121,7 +121,7 @@ async def set_defaults(request: Request, user: Principal = Depends(admin_user)) 
 
 
 @router.get("/audit")
-async def audit_page(request: Request, user: Principal = Depends(admin_user)) -> Response:
+async def audit_page(request: Request, user: Admin) -> Response:
     """Hub administrators see the whole trail; a member administrator sees the records of its own member."""
     s = svc(request)
     q = request.query_params

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from accord.errors import AuthenticationFailed
 from accord.http.auth import SESSION_COOKIE, optional_principal
-from accord.http.web.common import call, form, page_user, redirect, safe_next, svc
+from accord.http.web.common import User, call, form, redirect, safe_next, svc
 from accord.http.web.i18n import LANG_COOKIE, LANGUAGES, render, tr
-from accord.sharing.handling import Principal
 
 __all__ = ["router"]
 
@@ -37,7 +36,7 @@ async def login(request: Request) -> Response:
     except AuthenticationFailed:
         msg = tr(request, "Wrong username or password, or the account is locked for a while after repeated failures.")
         return render(request, "login.html", {"next": next_url, "error": msg, "username": username}, status=401)
-    sid, csrf = await call(s.accounts.open_session, principal)
+    sid, _csrf = await call(s.accounts.open_session, principal)
     resp = redirect(next_url)
     resp.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="strict",
                     secure=s.settings.environment == "production", max_age=s.settings.session_hours * 3600)
@@ -46,7 +45,7 @@ async def login(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def logout(request: Request, user: User) -> Response:
     sid = request.cookies.get(SESSION_COOKIE)
     if sid:
         await call(svc(request).accounts.close_session, sid, user)

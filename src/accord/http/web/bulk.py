@@ -8,6 +8,7 @@ parse)``, with ``parse(bytes) -> list[Row]``); until it does, a bundle is refuse
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 from collections.abc import Callable
@@ -48,10 +49,8 @@ def formats() -> list[tuple[str, str]]:
 def _load_plugins() -> None:
     if "stix" in _FORMATS:
         return
-    try:
-        import accord.stix as stix  # noqa: F401 - registers its reader on import when it exists
-    except ImportError:
-        pass
+    with contextlib.suppress(ImportError):
+        import accord.stix  # noqa: F401 - registers its reader on import when it exists
 
 
 # ----- CSV ---------------------------------------------------------------------------------------------------
@@ -138,7 +137,7 @@ def parse_csv(content: bytes) -> list[Row]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         raise ValidationFailed.one("file", "the CSV file has no header row")
-    rows = []
+    rows: list[Row] = []
     for n, rec in enumerate(reader, start=2):
         if len(rows) >= MAX_ROWS:
             raise ValidationFailed.one("file", f"at most {MAX_ROWS} rows per upload")
@@ -154,7 +153,7 @@ def parse_geojson(doc: dict[str, Any]) -> list[Row]:
     feats = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
     if not isinstance(feats, list):
         raise ValidationFailed.one("file", "a GeoJSON FeatureCollection needs a features list")
-    rows = []
+    rows: list[Row] = []
     for n, feat in enumerate(feats, start=1):
         geom = feat.get("geometry") if isinstance(feat, dict) else None
         props = dict(feat.get("properties") or {}) if isinstance(feat, dict) else {}

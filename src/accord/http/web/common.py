@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote
 
-from fastapi import Request
+from fastapi import Depends, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
@@ -16,7 +16,7 @@ from accord.http.web.store import WebStore
 from accord.services import Services
 from accord.sharing.handling import ADMIN_ROLES, Principal
 
-__all__ = ["LoginRequired", "admin_user", "call", "form", "page_user", "redirect", "store", "svc"]
+__all__ = ["Admin", "LoginRequired", "User", "admin_user", "call", "form", "page_user", "redirect", "store", "svc"]
 
 
 class LoginRequired(Exception):
@@ -32,7 +32,7 @@ def svc(request: Request) -> Services:
 
 
 def store(request: Request) -> WebStore:
-    return svc(request).web  # type: ignore[no-any-return]
+    return svc(request).web
 
 
 async def page_user(request: Request) -> Principal:
@@ -79,3 +79,8 @@ def safe_next(value: str | None) -> str:
     if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
         return value
     return "/dashboard"
+
+
+# Route parameters: ``user: User`` is the logged-in principal (or a redirect to the login page).
+User = Annotated[Principal, Depends(page_user)]
+Admin = Annotated[Principal, Depends(admin_user)]

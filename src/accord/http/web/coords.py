@@ -65,7 +65,8 @@ def to_utm(lat: float, lon: float, zone: int | None = None) -> tuple[int, float,
     c = _EP2 * math.cos(phi) ** 2
     a = math.cos(phi) * (lam - lon0)
     m = _meridian_arc(phi)
-    easting = _K0 * n * (a + (1 - t + c) * a ** 3 / 6 + (5 - 18 * t + t * t + 72 * c - 58 * _EP2) * a ** 5 / 120) + 500000
+    easting = _K0 * n * (a + (1 - t + c) * a ** 3 / 6
+                         + (5 - 18 * t + t * t + 72 * c - 58 * _EP2) * a ** 5 / 120) + 500000
     northing = _K0 * (m + n * math.tan(phi) * (a * a / 2 + (5 - t + 9 * c + 4 * c * c) * a ** 4 / 24
                                               + (61 - 58 * t + t * t + 600 * c - 330 * _EP2) * a ** 6 / 720))
     if lat < 0:

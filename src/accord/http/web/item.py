@@ -7,13 +7,13 @@ import math
 from html import escape
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
 from accord.errors import NotFound, ValidationFailed
 from accord.http.web.charts import KIND_COLOURS
-from accord.http.web.common import call, form, page_user, redirect, store, svc
+from accord.http.web.common import User, call, form, redirect, store, svc
 from accord.http.web.forms import split_list
 from accord.http.web.i18n import render, tr
 from accord.sharing.handling import Principal
@@ -44,7 +44,7 @@ def item_panels(request: Request) -> list[Any]:
 
 
 @router.get("/item/{item_id}")
-async def item_page(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def item_page(request: Request, item_id: str, user: User) -> Response:
     s = svc(request)
     item = await call(s.items.get, user, item_id, _rid(request))
     history = await call(s.items.history, user, item_id, _rid(request))
@@ -71,13 +71,13 @@ async def item_page(request: Request, item_id: str, user: Principal = Depends(pa
 
 
 @router.post("/item/{item_id}/revoke")
-async def revoke(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def revoke(request: Request, item_id: str, user: User) -> Response:
     await call(svc(request).items.revoke, user, item_id, _rid(request))
     return redirect(f"/item/{item_id}", tr(request, "The item is revoked."))
 
 
 @router.post("/item/{item_id}/release")
-async def release(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def release(request: Request, item_id: str, user: User) -> Response:
     data = await form(request)
     codes = [str(m) for m in data.getlist("members")]
     consumers = True if data.get("consumers") == "1" else None
@@ -86,7 +86,7 @@ async def release(request: Request, item_id: str, user: Principal = Depends(page
 
 
 @router.post("/item/{item_id}/note")
-async def add_note(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def add_note(request: Request, item_id: str, user: User) -> Response:
     """A note or a piece of feedback about the item. The originator's note reaches the item's whole audience;
     anyone else's goes to the originator (and stays with the writer's member); a release request likewise."""
     s = svc(request)
@@ -142,7 +142,7 @@ def link_graph(center: dict[str, Any], links: list[tuple[str, dict[str, Any]]]) 
 
 
 @router.get("/entity/{item_id}")
-async def entity_page(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def entity_page(request: Request, item_id: str, user: User) -> Response:
     s = svc(request)
     item = await call(s.items.get, user, item_id, _rid(request))
     if item["kind"] != "entity":

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from markupsafe import Markup
 from starlette.responses import Response
 
@@ -15,9 +15,9 @@ from accord import clock
 from accord.errors import ValidationFailed
 from accord.http.api.common import json_response
 from accord.http.web.charts import member_colour, stacked_bars
-from accord.http.web.common import call, form, page_user, redirect, store, svc
+from accord.http.web.common import User, call, form, redirect, store, svc
 from accord.http.web.i18n import render, tr
-from accord.sharing.handling import ITEM_KINDS, Principal
+from accord.sharing.handling import ITEM_KINDS
 from accord.sharing.items import ItemFilter
 
 __all__ = ["dashboard_panels", "router"]
@@ -43,7 +43,7 @@ def _rid(request: Request) -> str | None:
 
 
 @router.get("/dashboard")
-async def dashboard(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def dashboard(request: Request, user: User) -> Response:
     s = svc(request)
     try:
         days = int(request.query_params.get("period", "30"))
@@ -77,14 +77,14 @@ async def dashboard(request: Request, user: Principal = Depends(page_user)) -> R
 
 # ----- map -----------------------------------------------------------------------------------------------
 @router.get("/map")
-async def map_page(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def map_page(request: Request, user: User) -> Response:
     members = [m["code"] for m in await call(svc(request).accounts.list_members)]
     colours = {m: member_colour(m, members) for m in members}
     return render(request, "map.html", {"members": members, "colours": colours})
 
 
 @router.get("/map/data.json")
-async def map_data(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def map_data(request: Request, user: User) -> Response:
     """Every observation the caller may see (up to MAP_LIMIT, newest first), as compact points."""
     s = svc(request)
     q = request.query_params
@@ -128,7 +128,7 @@ def search_filter(params: Any) -> ItemFilter:
 
 
 @router.get("/search")
-async def search(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def search(request: Request, user: User) -> Response:
     s = svc(request)
     params = request.query_params
     searched = any(params.get(k) for k in ("q", "kind", "originator", "tag", "since", "until"))
@@ -154,7 +154,7 @@ async def search(request: Request, user: Principal = Depends(page_user)) -> Resp
 
 
 @router.post("/search/save")
-async def save_search(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def save_search(request: Request, user: User) -> Response:
     data = await form(request)
     query = str(data.get("query", ""))
     await call(store(request).save_search, user, str(data.get("name", "")), query)
@@ -162,6 +162,6 @@ async def save_search(request: Request, user: Principal = Depends(page_user)) ->
 
 
 @router.post("/search/saved/{search_id}/delete")
-async def delete_search(request: Request, search_id: int, user: Principal = Depends(page_user)) -> Response:
+async def delete_search(request: Request, search_id: int, user: User) -> Response:
     await call(store(request).delete_search, user, search_id)
     return redirect("/search", tr(request, "Saved search deleted."))

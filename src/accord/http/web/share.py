@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from starlette.datastructures import UploadFile
 from starlette.responses import Response
 
 from accord.errors import FieldError, PermissionDenied, ValidationFailed
 from accord.http.web import bulk
-from accord.http.web.common import call, form, page_user, redirect, store, svc
+from accord.http.web.common import User, call, form, redirect, store, svc
 from accord.http.web.forms import defaults_from_item, form_values, item_from_form
 from accord.http.web.i18n import render, tr
+from accord.http.web.store import Defaults
 from accord.sharing.handling import ENTITY_TYPES, Principal
 from accord.sharing.items import ItemFilter
 from accord.sharing.validate import check_item
@@ -47,7 +48,7 @@ def _require_writer(user: Principal) -> None:
 
 
 @router.get("/share")
-async def share_page(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def share_page(request: Request, user: User) -> Response:
     kind = request.query_params.get("kind", "report")
     kind = kind if kind in SHARE_KINDS else "report"
     ctx = await _context(request, user, kind)
@@ -57,7 +58,7 @@ async def share_page(request: Request, user: Principal = Depends(page_user)) -> 
 
 
 @router.post("/share/{kind}")
-async def share(request: Request, kind: str, user: Principal = Depends(page_user)) -> Response:
+async def share(request: Request, kind: str, user: User) -> Response:
     _require_writer(user)
     if kind not in SHARE_KINDS:
         raise ValidationFailed.one("kind", "is not a kind of item this form shares")
@@ -71,8 +72,6 @@ async def share(request: Request, kind: str, user: Principal = Depends(page_user
         except ValidationFailed as exc:
             errors = exc.errors
     ctx = await _context(request, user, kind)
-    from accord.http.web.forms import Defaults
-
     d = Defaults(raw["handling"]["tlp"], raw["handling"]["classification"] if isinstance(
         raw["handling"]["classification"], int) else 0, raw["handling"]["release"]["scope"],
         raw["handling"]["release"]["members"], raw["handling"]["release"]["consumers"],
@@ -83,7 +82,7 @@ async def share(request: Request, kind: str, user: Principal = Depends(page_user
 
 
 @router.get("/item/{item_id}/edit")
-async def edit_page(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def edit_page(request: Request, item_id: str, user: User) -> Response:
     item = await call(svc(request).items.get, user, item_id, _rid(request))
     ctx = await _context(request, user, item["kind"])
     ctx.update({"d": defaults_from_item(item), "v": form_values(item), "errors": [], "item": item,
@@ -92,13 +91,13 @@ async def edit_page(request: Request, item_id: str, user: Principal = Depends(pa
 
 
 @router.post("/item/{item_id}/edit")
-async def edit(request: Request, item_id: str, user: Principal = Depends(page_user)) -> Response:
+async def edit(request: Request, item_id: str, user: User) -> Response:
     s = svc(request)
     item = await call(s.items.get, user, item_id, _rid(request))
     data = await form(request)
     raw, errors = item_from_form(item["kind"], data)
     if not errors:
-        patch = {k: raw[k] for k in ("content", "handling", "grading", "tags") if k in raw}
+        patch: dict[str, Any] = {k: raw[k] for k in ("content", "handling", "grading", "tags") if k in raw}
         if raw.get("language"):
             patch["language"] = raw["language"]
         try:
@@ -114,12 +113,12 @@ async def edit(request: Request, item_id: str, user: Principal = Depends(page_us
 
 # ----- bulk upload ---------------------------------------------------------------------------------------
 @bulk_router.get("/share/bulk")
-async def bulk_page(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def bulk_page(request: Request, user: User) -> Response:
     return render(request, "bulk.html", {"formats": bulk.formats(), "rows": None, "results": None})
 
 
 @bulk_router.post("/share/bulk")
-async def bulk_preview(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def bulk_preview(request: Request, user: User) -> Response:
     """Parse the file and validate every row without storing anything: the preview."""
     _require_writer(user)
     s = svc(request)
@@ -158,7 +157,7 @@ async def bulk_preview(request: Request, user: Principal = Depends(page_user)) -
 
 
 @bulk_router.post("/share/bulk/commit")
-async def bulk_commit(request: Request, user: Principal = Depends(page_user)) -> Response:
+async def bulk_commit(request: Request, user: User) -> Response:
     _require_writer(user)
     data = await form(request)
     try:
