@@ -233,6 +233,23 @@ def test_bulk_upload_shows_row_errors(server: tuple[str, World], browser: Browse
     ctx.close()
 
 
+def seed(world: World) -> None:
+    """A little of everything from three members, so the charts, map and lists have something to show."""
+    places = [("Beirut port", 33.90, 35.52), ("Tripoli road", 34.43, 35.84), ("Sidon depot", 33.56, 35.37),
+              ("Damascus gate", 33.51, 36.29), ("Aleppo workshop", 36.20, 37.15), ("Amman yard", 31.95, 35.93),
+              ("Homs junction", 34.73, 36.72), ("Tyre harbour", 33.27, 35.20)]
+    for n, (name, lat, lon) in enumerate(places):
+        author = ("alice", "bob", "carol")[n % 3]
+        world.share(author, kind="observation", content={"lat": lat, "lon": lon, "place_name": name,
+                                                         "observed_from": f"2026-0{1 + n % 8}-1{n}T08:00:00Z"},
+                    handling={"release": {"scope": "all"}}, tags=["vehicle" if n % 2 else "depot"])
+    for n, author in enumerate(("bob", "bob", "carol", "carol", "carol")):
+        world.share(author, kind="report", content={"title": f"Movement summary {n + 1}", "body": "Convoy seen."},
+                    handling={"tlp": ("green", "amber", "red")[n % 3], "release": {"scope": "members",
+                                                                                  "members": ["ALPHA"]}},
+                    grading={"reliability": "B", "credibility": 2})
+
+
 PAGES = ["dashboard", "map", "search?q=workshop", "share?kind=observation", "share/bulk", "admin", "admin/audit"]
 
 
@@ -244,10 +261,12 @@ def test_screenshots(server: tuple[str, World], browser: Browser) -> None:
     e = world.share("alice", kind="entity", content={"entity_type": "organisation", "name": "Coastal Network",
                                                      "aliases": ["الشبكة الساحلية", "Береговая сеть"]},
                     handling={"release": {"scope": "all"}})
+    seed(world)
+    ctx, page = login(browser, base, "aadmin")
     for lang in ("en", "ar"):
+        switch_language(page, lang)
         for width in (1280, 390):
-            ctx, page = login(browser, base, "aadmin", width)
-            switch_language(page, lang)
+            page.set_viewport_size({"width": width, "height": 900 if width > 500 else 844})
             for name in [*PAGES, f"item/{r['id']}", f"entity/{e['id']}"]:
                 resp = page.goto("/" + name)
                 assert resp is not None and resp.status == 200, name
@@ -257,8 +276,6 @@ def test_screenshots(server: tuple[str, World], browser: Browser) -> None:
                     page.wait_for_timeout(300)
                 slug = name.split("?")[0].replace("/", "-").split("--")[0]
                 shot(page, f"{lang}-{width}-{slug}")
-            ctx.close()
     # Back to English for the other tests' sake (the language is remembered per user).
-    ctx, page = login(browser, base, "aadmin")
     switch_language(page, "en")
     ctx.close()
