@@ -25,6 +25,7 @@ __all__ = ["dashboard_panels", "router"]
 router = APIRouter(include_in_schema=False)
 PERIODS = (7, 30, 90, 365)
 MAP_LIMIT = 5000
+COUNT_CAP = 1000
 
 
 def kind_labels(request: Request) -> dict[str, str]:
@@ -52,10 +53,14 @@ async def dashboard(request: Request, user: User) -> Response:
     days = days if days in PERIODS else 30
     since_visit = await call(store(request).visit, user)
     start = clock.format_ts(clock.utcnow() - timedelta(days=days))
-    stats = await call(s.items.stats, user, start, None, ("kind", "originator"))
     new_since = since_visit or clock.format_ts(clock.utcnow() - timedelta(days=7))
-    new_counts = [r for r in await call(s.items.stats, user, new_since, None, ("originator",))
-                  if r["originator"] != user.member_code]
+    counts = await call(store(request).dashboard_counts, user, start, new_since)
+    stats = [r for r in counts if r["count"]]
+    per_member: dict[str, int] = {}
+    for r in counts:
+        if r["originator"] != user.member_code and r["new"]:
+            per_member[r["originator"]] = per_member.get(r["originator"], 0) + r["new"]
+    new_counts = [{"originator": m, "count": n} for m, n in sorted(per_member.items())]
     recent = await call(s.items.list, user, ItemFilter(since=new_since, limit=15), _rid(request))
     recent_items = [i for i in recent.items if i["originator"] != user.member_code][:10]
     labels = kind_labels(request)
@@ -139,7 +144,10 @@ async def search(request: Request, user: User) -> Response:
             page = await call(s.items.list, user, f, _rid(request))
             results = page.items
             if not f.cursor:
-                total = await call(s.items.count, user, search_filter(params))
+                # Items._filtered is the service's own filter (visible() plus the search filters); counting
+                # through it keeps the count under exactly the policy the list used.
+                query = s.items._filtered(user, search_filter(params))
+                total = await call(store(request).capped_count, query, COUNT_CAP)
             if page.next_cursor:
                 next_url = "/search?" + urlencode({**{k: v for k, v in params.items() if k != "cursor"},
                                                   "cursor": page.next_cursor})
@@ -149,7 +157,7 @@ async def search(request: Request, user: User) -> Response:
     saved = await call(store(request).saved, user)
     query = urlencode({k: v for k, v in params.items() if k != "cursor" and v})
     return render(request, "search.html", {"p": params, "results": results, "total": total, "errors": errors,
-                                           "next_url": next_url, "members": members, "saved": saved,
+                                           "next_url": next_url, "members": members, "saved": saved, "cap": COUNT_CAP,
                                            "query": query, "searched": searched, "kinds": ITEM_KINDS})
 
 

@@ -1,4 +1,4 @@
-"""web pages: saved searches, last visits, member default handling
+"""web pages: saved searches, last visits, member default handling, dashboard count index
 
 Revision ID: 0004_web
 Revises: 0001
@@ -44,9 +44,13 @@ def upgrade() -> None:
         sa.Column("reliability", sa.String(1), nullable=True),
         sa.Column("credibility", sa.Integer(), nullable=True),
     )
+    # Covering index for the dashboard counts (see accord.http.web.tables.stats_index).
+    op.create_index("ix_web_items_stats", "items", ["kind", "originator_id", "created", "classification",
+                                                    "release_scope", "revoked", "release_consumers"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_web_items_stats", "items")
     op.drop_table("web_member_defaults")
     op.drop_table("web_visits")
     op.drop_index("ix_web_saved_searches_user_id", "web_saved_searches")
