@@ -25,8 +25,10 @@ from accord.config import load_settings
 from accord.http.auth import SESSION_COOKIE
 from accord.services import Services, build_services
 
-WORDS = ("depot workshop convoy meeting vehicle harbour bridge market courier warehouse checkpoint river "
-         "مستودع ورشة قافلة اجتماع склад мастерская колонна انبار کارگاه").split()
+WORDS = [
+    "depot", "workshop", "convoy", "meeting", "vehicle", "harbour", "bridge", "market", "courier", "warehouse",
+    "checkpoint", "river", "مستودع", "ورشة", "قافلة", "اجتماع", "склад", "мастерская", "колонна", "انبار", "کارگاه",
+]
 
 
 def seed(svc: Services, n: int) -> None:
