@@ -138,6 +138,9 @@ async def audit_page(request: Request, user: Admin) -> Response:
                                   item_id=q.get("item") or None, limit=100, before=before)
 
     records = await call(search)
+    names = {u["id"]: u["username"] for u in await call(s.accounts.list_users, None)}
+    for r in records:
+        r["username"] = names.get(r["user_id"], r["user_id"] or "")
     verification = await call(s.audit.verify) if user.role == "hub-admin" else None
     next_before = records[-1]["seq"] if len(records) == 100 else None
     return render(request, "audit.html", {"records": records, "verification": verification, "p": q,
