@@ -129,13 +129,13 @@ class WebStore:
         (migration 0004_web) once. Counts only, no content, so, like ``Items.stats``, nothing to audit."""
         lower = min(period_start, new_since)
         q = (select(items.c.kind, members.c.code.label("originator"),
-                    func.sum(case((items.c.created >= period_start, 1), else_=0)).label("count"),
+                    func.sum(case((items.c.created >= period_start, 1), else_=0)).label("in_period"),
                     func.sum(case((items.c.created >= new_since, 1), else_=0)).label("new"))
              .select_from(items).join(members, members.c.id == items.c.originator_id)
              .where(visible(principal), items.c.revoked.is_(False), items.c.created >= lower)
              .group_by(items.c.kind, members.c.code).order_by(items.c.kind, members.c.code))
         with self.db.read() as conn:
-            return [{"kind": r.kind, "originator": r.originator, "count": int(r.count or 0), "new": int(r.new or 0)}
+            return [{"kind": r.kind, "originator": r.originator, "count": int(r.in_period or 0), "new": int(r.new or 0)}
                     for r in conn.execute(q)]
 
     def capped_count(self, query: Any, cap: int = 1000) -> int:
