@@ -93,8 +93,11 @@ def test_wrong_password_and_lockout(app: Any, world: World) -> None:
     assert "mot de passe incorrect" in r.text
 
 
-def test_open_redirect_refused(app: Any, world: World) -> None:
+def test_open_redirect_and_cross_site_login_refused(app: Any, world: World) -> None:
     c = TestClient(app, headers=HTML, follow_redirects=False)
+    r = c.post("/login", data={"username": "bob", "password": "password-bob"},
+               headers={"origin": "http://evil.example"})
+    assert r.status_code == 403
     r = c.post("/login", data={"username": "bob", "password": "password-bob", "next": "//evil.example/x"})
     assert r.headers["location"] == "/dashboard"
 

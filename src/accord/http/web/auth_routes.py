@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from accord.errors import AuthenticationFailed
+from accord.errors import AuthenticationFailed, PermissionDenied
 from accord.http.auth import SESSION_COOKIE, optional_principal
 from accord.http.web.common import User, call, form, redirect, safe_next, svc
 from accord.http.web.i18n import LANG_COOKIE, LANGUAGES, render, tr
@@ -25,8 +25,17 @@ async def login_page(request: Request) -> Response:
     return render(request, "login.html", {"next": safe_next(request.query_params.get("next")), "error": None})
 
 
+def _cross_site(request: Request) -> bool:
+    """Login has no session yet, hence no CSRF token: a browser's Origin header tells a cross-site form post
+    (which could log a victim into an attacker's account) from our own form."""
+    origin = request.headers.get("origin")
+    return origin is not None and origin not in ("null", f"{request.url.scheme}://{request.url.netloc}")
+
+
 @router.post("/login")
 async def login(request: Request) -> Response:
+    if _cross_site(request):
+        raise PermissionDenied("log in from this site's own login page")
     data = await form(request)
     username, password = str(data.get("username", ""))[:64], str(data.get("password", ""))[:1024]
     next_url = safe_next(str(data.get("next", "")))
