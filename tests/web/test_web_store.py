@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from accord.config import load_settings
 from accord.services import Services, build_services
 from accord.sharing.items import ItemFilter
-
 from conftest import World, build_world
 
 
