@@ -28,9 +28,19 @@ def stacked_bars(rows: list[dict[str, Any]], kind_labels: dict[str, str], title:
     kinds = [k for k in KIND_COLOURS if any(r["kind"] == k for r in rows)]
     totals = {m: sum(r["count"] for r in rows if r["originator"] == m) for m in members}
     top = max(totals.values(), default=0) or 1
-    bar_h, gap, label_w, width = 26, 10, 90, 600
-    plot_w = width - label_w - 70
-    height = max(1, len(members)) * (bar_h + gap) + 44
+    bar_h, gap, label_w, width = 24, 8, 80, 440
+    plot_w = width - label_w - 50
+    bars_h = 10 + max(1, len(members)) * (bar_h + gap)
+    legend: list[tuple[int, int, str, str]] = []  # x, row, kind, label; wraps rather than run off the drawing
+    lx, row = 8, 0
+    for k in kinds:
+        label = kind_labels.get(k, k)
+        step = 30 + 7 * len(label)
+        if lx + step > width and lx > 8:
+            lx, row = 8, row + 1
+        legend.append((lx, row, k, label))
+        lx += step
+    height = bars_h + 22 * (row + 1) + 8
     out = [f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}" '
            f'direction="ltr" xmlns="http://www.w3.org/2000/svg">']
     for i, m in enumerate(members):
@@ -46,11 +56,9 @@ def stacked_bars(rows: list[dict[str, Any]], kind_labels: dict[str, str], title:
                        f'<title>{escape(m)} · {escape(kind_labels.get(k, k))}: {n}</title></rect>')
             x += w
         out.append(f'<text x="{x + 6:.1f}" y="{y + bar_h * 0.7:.1f}" class="n">{totals[m]}</text>')
-    lx, ly = 8, height - 12
-    for k in kinds:
-        label = kind_labels.get(k, k)
+    for lx, row, k, label in legend:
+        ly = bars_h + 16 + 22 * row
         out.append(f'<rect x="{lx}" y="{ly - 11}" width="12" height="12" fill="{KIND_COLOURS[k]}"/>'
                    f'<text x="{lx + 17}" y="{ly}" class="legend">{escape(label)}</text>')
-        lx += 36 + 8 * len(label)
     out.append("</svg>")
     return "".join(out)
