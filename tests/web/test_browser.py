@@ -170,6 +170,17 @@ def test_share_see_and_not_see(server: tuple[str, World], browser: Browser) -> N
     bob.wait_for_selector("#map[data-loaded='1']")
     expect(bob.locator("#map-count")).to_contain_text("1")
     expect(bob.locator(".leaflet-interactive").first).to_be_attached()
+    # Drawing a small rectangle in a corner, away from the one point, filters it out; clearing brings it back.
+    box = bob.locator("#map").bounding_box()
+    assert box is not None
+    bob.click("#draw-rect")
+    bob.mouse.move(box["x"] + 60, box["y"] + 60)
+    bob.mouse.down()
+    bob.mouse.move(box["x"] + 120, box["y"] + 120, steps=4)
+    bob.mouse.up()
+    expect(bob.locator("#map-count")).to_contain_text("0 of 1")
+    bob.click("#draw-clear")
+    expect(bob.locator("#map-count")).to_contain_text("1 of 1")
     bob.goto("/search")
     bob.fill("#q", "workshop")
     bob.click("form.search-form button.primary")  # htmx swaps the results in and pushes the URL
