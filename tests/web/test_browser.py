@@ -272,8 +272,20 @@ def test_screenshots(server: tuple[str, World], browser: Browser) -> None:
     base, world = server
     r = world.share("alice", kind="report", content={"title": "Weekly summary", "body": "Summary of the week."},
                     handling={"release": {"scope": "all"}}, tags=["summary"])
+    old = world.share("bob", kind="entity", content={"entity_type": "organisation", "name": "Harbour Committee"},
+                      handling={"release": {"scope": "all"}})
     e = world.share("alice", kind="entity", content={"entity_type": "organisation", "name": "Coastal Network",
-                                                     "aliases": ["الشبكة الساحلية", "Береговая сеть"]},
+                                                     "aliases": ["الشبكة الساحلية", "Береговая сеть", "شبکه ساحلی"],
+                                                     "formerly_known_as": [old["id"]]},
+                    handling={"release": {"scope": "all"}})
+    leader = world.share("carol", kind="entity", content={"entity_type": "person", "name": "Omar K."},
+                         handling={"release": {"scope": "all"}})
+    depot = world.share("alice", kind="observation", content={"lat": 33.9, "lon": 35.52, "place_name": "Pier 4 depot",
+                                                              "observed_from": "2026-05-02T06:00:00Z"},
+                        handling={"release": {"scope": "all"}})
+    for src, rel in ((leader, "leads"), (depot, "located-at")):
+        world.share("alice", kind="relationship",
+                    content={"relationship_type": rel, "source_ref": src["id"], "target_ref": e["id"]},
                     handling={"release": {"scope": "all"}})
     seed(world)
     ctx, page = login(browser, base, "aadmin")

@@ -126,7 +126,9 @@ def link_graph(center: dict[str, Any], links: list[tuple[str, dict[str, Any]]]) 
         a = 2 * math.pi * i / min(n, 16) - math.pi / 2
         x, y = cx + r * math.cos(a), cy + r * math.sin(a)
         out.append(f'<line x1="{cx}" y1="{cy}" x2="{x:.1f}" y2="{y:.1f}" stroke="#9aa5b1" stroke-width="1.5"/>')
-        out.append(f'<text x="{(cx + x) / 2:.1f}" y="{(cy + y) / 2 - 3:.1f}" class="edge">{escape(label)}</text>')
+        # The label sits nearer the outer node so it never collides with the centre's name.
+        lx, ly = cx + 0.62 * (x - cx), cy + 0.62 * (y - cy)
+        out.append(f'<text x="{lx:.1f}" y="{ly - 4:.1f}" class="edge">{escape(label)}</text>')
         nodes.append((x, y, other))
     for x, y, other in nodes:
         colour = KIND_COLOURS.get(other["kind"], "#777")
