@@ -81,3 +81,22 @@ def test_counts_follow_the_policy(w: World) -> None:
         total = w.svc.items.count(p, ItemFilter())
         assert w.svc.web.capped_count(query, cap=10_000) == total
         assert w.svc.web.capped_count(query, cap=2) == min(total, 3)
+
+
+def test_counts_are_remembered_only_while_the_store_is_unchanged(w: World) -> None:
+    p = w.p("bob")
+    since = "2000-01-01T00:00:00.000Z"
+
+    def total() -> int:
+        return sum(r["count"] for r in w.svc.web.dashboard_counts(p, since, since))
+
+    before = total()
+    assert total() == before
+    item = w.share("alice", handling={"release": {"scope": "members", "members": ["BRAVO"]}})
+    assert total() == before + 1
+    w.svc.items.update(w.p("alice"), item["id"], {"handling": {"release": {"scope": "originator"}}})
+    assert total() == before  # narrowing the release moves "modified", so the count is recomputed
+    w.svc.items.release(w.p("alice"), item["id"], ["BRAVO"])
+    assert total() == before + 1
+    w.svc.items.revoke(w.p("alice"), item["id"])
+    assert total() == before

@@ -52,7 +52,9 @@ async def dashboard(request: Request, user: User) -> Response:
         days = 30
     days = days if days in PERIODS else 30
     since_visit = await call(store(request).visit, user)
-    start = clock.format_ts(clock.utcnow() - timedelta(days=days))
+    # The period starts on a whole minute, so repeated loads within a minute ask the same question (see
+    # WebStore.dashboard_counts, which remembers answers while the store is unchanged).
+    start = clock.format_ts(clock.utcnow().replace(second=0, microsecond=0) - timedelta(days=days))
     new_since = since_visit or clock.format_ts(clock.utcnow() - timedelta(days=7))
     counts = await call(store(request).dashboard_counts, user, start, new_since)
     stats = [r for r in counts if r["count"]]

@@ -7,6 +7,7 @@ The lookups return item ids only, chosen under ``policy.visible``; the pages the
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from accord.http.web.tables import member_defaults, saved_searches, visits
 from accord.sharing.handling import ADMIN_ROLES, CLASSIFICATIONS, RELEASE_SCOPES, RELIABILITY, TLP, Principal
 from accord.sharing.policy import visible
 from accord.storage.database import Database
-from accord.storage.schema import items, members
+from accord.storage.schema import item_versions, items, members
 
 __all__ = ["Defaults", "WebStore"]
 
@@ -41,6 +42,8 @@ class Defaults:
 class WebStore:
     def __init__(self, db: Database) -> None:
         self.db = db
+        self._lock = threading.Lock()
+        self._counts: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
     # ----- visits ------------------------------------------------------------------------------------------
     def visit(self, principal: Principal) -> str | None:
@@ -126,7 +129,34 @@ class WebStore:
         """Per (kind, originator): items created since ``period_start`` and since ``new_since``, in ONE pass.
 
         Two ``Items.stats`` calls would scan the table twice; this reads the covering index ``ix_web_items_stats``
-        (migration 0004_web) once. Counts only, no content, so, like ``Items.stats``, nothing to audit."""
+        (migration 0004_web) once. Counts only, no content, so, like ``Items.stats``, nothing to audit.
+
+        Results are remembered per visibility class (what ``visible()`` depends on: member, clearance, consumer or
+        not) together with two marks of the store (largest item seq, number of stored versions): any share, edit,
+        release or revocation moves a mark, so a remembered answer is never stale."""
+        marks = self._marks()
+        key = (principal.member_id, principal.clearance, principal.is_consumer, principal.role, period_start,
+               new_since, marks)
+        with self._lock:
+            hit = self._counts.get(key)
+        if hit is not None:
+            return [dict(r) for r in hit]
+        rows = self._dashboard_counts(principal, period_start, new_since)
+        with self._lock:
+            if len(self._counts) > 512:
+                self._counts.clear()
+            self._counts[key] = rows
+        return [dict(r) for r in rows]
+
+    def _marks(self) -> tuple[Any, Any]:
+        # New items raise the largest seq; every change to an item (edit, release, revocation) stores a row in
+        # item_versions in the same transaction. Together they move on every write that could change a count.
+        with self.db.read() as conn:
+            top = conn.execute(select(func.max(items.c.seq))).scalar()
+            versions = conn.execute(select(func.count()).select_from(item_versions)).scalar()
+        return top, versions
+
+    def _dashboard_counts(self, principal: Principal, period_start: str, new_since: str) -> list[dict[str, Any]]:
         lower = min(period_start, new_since)
         q = (select(items.c.kind, members.c.code.label("originator"),
                     func.sum(case((items.c.created >= period_start, 1), else_=0)).label("in_period"),
