@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test venv sysdeps lint bench clean
+.PHONY: demo test venv sysdeps lint bench clean i18n
 
 # System packages, installed through apt only when missing (needs root, as on CI and the dev machines):
 #   chromium          headless browser for the web UI tests (driven by Playwright with executable_path)
@@ -44,3 +44,11 @@ bench: venv
 
 clean:
 	rm -rf $(VENV) var test-artifacts
+
+# Web page translations: re-extract the strings, merge them into the five catalogs, compile the .mo files (which
+# are committed, so installs need no build step). tests/web/test_i18n.py fails on any untranslated string.
+WEBI18N := src/accord/http/web/translations
+i18n: venv
+	$(BIN)/pybabel extract -F babel.cfg -k tr:2 --no-location --sort-output --omit-header -o $(WEBI18N)/messages.pot .
+	$(BIN)/pybabel update -i $(WEBI18N)/messages.pot -d $(WEBI18N) --no-fuzzy-matching
+	$(BIN)/pybabel compile -d $(WEBI18N) --statistics

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from accord.audit.chain import AuditLog
 from accord.config import Settings
 from accord.events import EventBus, bus_for
+from accord.http.web.store import WebStore
 from accord.meetings import Meetings, Statistics
 from accord.ops.ratelimit import RateLimiter
 from accord.sharing.accounts import Accounts
@@ -27,6 +28,7 @@ class Services:
     ratelimit: RateLimiter  # counters shared by all worker processes; see accord.ops.ratelimit
     stats: Statistics
     meetings: Meetings
+    web: WebStore
 
     def close(self) -> None:
         self.events.close()
@@ -41,4 +43,4 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     stats = Statistics(db, audit)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
                     items=Items(db, audit, settings), events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db),
-                    stats=stats, meetings=Meetings(db, audit, stats))
+                    stats=stats, meetings=Meetings(db, audit, stats), web=WebStore(db))
