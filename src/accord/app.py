@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord import __version__
 from accord.config import Settings, load_settings
-from accord.http import errors
+from accord.http import errors, taxii
 from accord.http.api import admin, items
 from accord.services import Services, build_services
 
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(items.router)
     app.include_router(admin.router)
+    app.include_router(taxii.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

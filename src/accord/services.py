@@ -8,6 +8,8 @@ from accord.audit.chain import AuditLog
 from accord.config import Settings
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
+from accord.stix.store import StixStore
+from accord.stix.taxii import TaxiiService
 from accord.storage.database import Database
 
 __all__ = ["Services", "build_services"]
@@ -20,6 +22,8 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     items: Items
+    stix: StixStore
+    taxii: TaxiiService
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,5 +34,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         db.migrate()
     audit = AuditLog(db)
+    items = Items(db, audit, settings)
+    stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings))
+                    items=items, stix=stix, taxii=TaxiiService(stix))
