@@ -49,7 +49,7 @@ def medallion_data(base: str) -> dict[str, Any]:
         "/discovery": {"title": "medallion", "description": "reference server", "default": f"{base}/api1/",
                        "api_roots": [f"{base}/api1/"]},
         "api1": {
-            "information": {"title": "api1", "versions": [TAXII], "max_content_length": 33554432},
+            "information": {"title": "api1", "description": "reference", "versions": [TAXII], "max_content_length": 33554432},
             "status": [],
             "collections": [{"id": MEDALLION_COLLECTION, "title": "c", "description": "", "can_read": True,
                              "can_write": True, "media_types": ["application/stix+json;version=2.1"],
