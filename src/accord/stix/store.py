@@ -319,13 +319,17 @@ class StixStore:
                 out[i] = Outcome(p.id, p.version, True)  # standard objects every Accord export carries
             else:
                 parsed.append(p)
+        # Several versions of one id in a batch: the earliest goes first, the others once it is stored.
+        parsed.sort(key=lambda p: (p.id, p.key))
+        later = [p for prev, p in zip([None, *parsed], parsed, strict=False) if prev is not None and prev.id == p.id]
+        later_idx = {p.index for p in later}
+        parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
         with self.db.read() as conn:
             member_ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
             existing = self._existing(conn, [p.id for p in parsed])
         mapped: list[tuple[_Obj, dict[str, Any]]] = []
         versions_of_items: list[tuple[_Obj, dict[str, Any] | None]] = []
         raw_objs: list[_Obj] = []
-        by_id = {p.id: p for p in parsed}
         companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
         used_companions: set[str] = set()
         for p in parsed:
@@ -351,7 +355,10 @@ class StixStore:
         for p, _ in versions_of_items:
             out[p.index] = self._ingest_item_version(principal, p, default_handling, date_added, request_id)
         self._ingest_raw(principal, raw_objs, default_handling, member_ids, date_added, out, request_id)
-        del by_id
+        if later:
+            for p, o in zip(later, self.ingest(principal, [p.body for p in later], default_handling, request_id),
+                            strict=True):
+                out[p.index] = o
         return [o if o is not None else Outcome("", "", False, "not processed") for o in out]
 
     def _is_member_identity(self, sid: str) -> bool:
