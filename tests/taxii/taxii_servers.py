@@ -49,7 +49,8 @@ def medallion_data(base: str) -> dict[str, Any]:
         "/discovery": {"title": "medallion", "description": "reference server", "default": f"{base}/api1/",
                        "api_roots": [f"{base}/api1/"]},
         "api1": {
-            "information": {"title": "api1", "description": "reference", "versions": [TAXII], "max_content_length": 33554432},
+            "information": {"title": "api1", "description": "reference", "versions": [TAXII],
+                            "max_content_length": 33554432},
             "status": [],
             "collections": [{"id": MEDALLION_COLLECTION, "title": "c", "description": "", "can_read": True,
                              "can_write": True, "media_types": ["application/stix+json;version=2.1"],
@@ -61,9 +62,8 @@ def medallion_data(base: str) -> dict[str, Any]:
 @contextmanager
 def serve_medallion(tmp: Path, users: dict[str, str], page_size: int = 1000) -> Iterator[str]:
     """medallion's memory backend, configured as its own run script does (medallion.set_config)."""
-    from werkzeug.serving import make_server
-
     import medallion
+    from werkzeug.serving import make_server
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"

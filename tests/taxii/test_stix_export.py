@@ -8,7 +8,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import build_world
 from stix2validator import ValidationOptions, validate_string
 from typer.testing import CliRunner
 
@@ -17,6 +16,7 @@ from accord.cli.stix import export_bundle
 from accord.config import load_settings
 from accord.services import build_services
 from accord.stix import mapping
+from conftest import build_world
 
 
 def _share_every_kind(world: Any) -> list[str]:

@@ -20,17 +20,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from conftest import build_world
 from taxii_servers import HUB, MEDALLION_COLLECTION, TAXII, serve_accord, serve_medallion
 
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
+from conftest import build_world
 
 H = {"Accept": TAXII}
 POST = {"Accept": TAXII, "Content-Type": TAXII}

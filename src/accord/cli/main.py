@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -245,6 +246,14 @@ def _read_objects(path: Path) -> Iterator[Any]:
                 raise ValidationFailed.one(f"{path.name}:{n}", f"not valid JSON ({exc.msg})") from None
 
 
+def _report_rejected(message: str) -> None:
+    err.print(f"[red]rejected[/red] {message}")
+
+
+def _advance(progress: Progress, task: Any, n: int) -> None:
+    progress.update(task, advance=n)
+
+
 @app.command("import")
 def import_(
     ctx: typer.Context,
@@ -260,8 +269,7 @@ def import_(
         for path in files:
             task = progress.add_task(f"Importing {path.name}", total=None)
             if is_stix_bundle(path):  # a STIX 2.1 bundle: streamed through the STIX mapping
-                a, r = import_bundle(svc, principal, path, batch, lambda m: err.print(f"[red]rejected[/red] {m}"),
-                                     lambda n, t=task: progress.update(t, advance=n))
+                a, r = import_bundle(svc, principal, path, batch, _report_rejected, partial(_advance, progress, task))
                 accepted, rejected = accepted + a, rejected + r
                 continue
             chunk: list[Any] = []

@@ -116,7 +116,7 @@ class StixStore:
     def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
         verbatim = _verbatim.get() or {}
         seqs = [w.seq for w in written]
-        rows = []
+        rows: list[Any] = []
         for start in range(0, len(seqs), 500):
             rows.extend(conn.execute(_item_select().where(items.c.seq.in_(seqs[start:start + 500]))).all())
         rendered = {i["id"]: i for i in self.items._render(conn, rows)}  # the item's API shape
@@ -211,7 +211,8 @@ class StixStore:
         if new_ids:
             seqs = self._allocate(conn, stix_handles, len(new_ids))
             first_of = {o.id: (item_seq, orig) for o, item_seq, orig in reversed(objs)}
-            hrows, rrows = [], []
+            hrows: list[dict[str, Any]] = []
+            rrows: list[dict[str, Any]] = []
             for seq, sid in zip(seqs, new_ids, strict=True):
                 item_seq, orig = first_of[sid]
                 cols = _BORROWED if item_seq is not None or own_handling is None else own_handling[0]
@@ -390,10 +391,11 @@ class StixStore:
             verbatim[item["id"]] = bodies
         token = _verbatim.set(verbatim)
         try:
-            results = self.items.create_many(principal, [item for _, item in mapped], request_id, allow_times=True)
+            results: list[Any] = self.items.create_many(principal, [item for _, item in mapped], request_id,
+                                                        allow_times=True)
         finally:
             _verbatim.reset(token)
-        for r, (p, _) in zip(results, mapped, strict=True):
+        for r, (p, _item) in zip(results, mapped, strict=True):
             comp = companions.get(p.id.split("--", 1)[1]) if p.type == "location" else None
             if r.ok:
                 out[p.index] = Outcome(p.id, p.version, True)

@@ -196,7 +196,7 @@ class TaxiiService:
         more = len(rows) > q.limit
         rows = rows[: q.limit]
         token = encode_next(rows[-1].date_added, rows[-1].seq) if more and rows else None
-        return Page(rows, more, token)
+        return Page(list(rows), more, token)
 
     def _audit(self, principal: Principal, action: str, page: Page, request_id: str | None,
                item_id: str | None = None) -> None:

@@ -45,7 +45,7 @@ router = APIRouter(prefix="/taxii2", tags=["taxii"], include_in_schema=False)
 
 
 def _svc(request: Request) -> TaxiiService:
-    return services(request).taxii  # type: ignore[no-any-return]
+    return services(request).taxii
 
 
 def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
