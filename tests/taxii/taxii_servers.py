@@ -86,3 +86,21 @@ def serve_medallion(tmp: Path, users: dict[str, str], page_size: int = 1000) -> 
     finally:
         server.shutdown()
         thread.join(10)
+
+
+@contextmanager
+def module_hub(tmp: Path) -> Iterator[Any]:
+    """A store with the shared test world, for a whole module (building users costs an argon2 hash each)."""
+    from accord.config import load_settings
+    from accord.services import build_services
+    from conftest import build_world
+
+    settings = load_settings(env={}, data=str(tmp / "data"), database_url=f"sqlite:///{tmp / 'accord.db'}",
+                             secret_key="t" * 40)
+    svc = build_services(settings)
+    try:
+        world = build_world(svc)
+        world.settings = settings  # type: ignore[attr-defined]
+        yield world
+    finally:
+        svc.close()

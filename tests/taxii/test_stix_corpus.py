@@ -7,10 +7,18 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import stix2validator
 from pymispgalaxies import Clusters
+from taxii_servers import module_hub
 
 from accord.stix.taxii import Collection, ObjectQuery
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with module_hub(tmp_path_factory.mktemp("corpus")) as w:
+        yield w
 
 HUB_HANDLING = {"tlp": "green", "classification": 0, "release": {"scope": "all"}}
 _ALL = Collection(0, "", None, "", "", False, False, {})

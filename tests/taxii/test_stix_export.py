@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from stix2validator import ValidationOptions, validate_string
+from taxii_servers import module_hub
 from typer.testing import CliRunner
 
 from accord.cli.main import app as cli
@@ -16,7 +18,12 @@ from accord.cli.stix import export_bundle
 from accord.config import load_settings
 from accord.services import build_services
 from accord.stix import mapping
-from conftest import build_world
+
+
+@pytest.fixture(scope="module")
+def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    with module_hub(tmp_path_factory.mktemp("export")) as w:
+        yield w
 
 
 def _share_every_kind(world: Any) -> list[str]:
@@ -58,7 +65,8 @@ def _comparable(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k not in ("version",)}
 
 
-def test_cli_export_then_import_into_another_hub(world: Any, settings: Any, tmp_path: Path) -> None:
+def test_cli_export_then_import_into_another_hub(world: Any, tmp_path: Path) -> None:
+    settings = world.settings
     ids = _share_every_kind(world)
     runner = CliRunner()
     out = tmp_path / "bundle.json"
@@ -70,13 +78,16 @@ def test_cli_export_then_import_into_another_hub(world: Any, settings: Any, tmp_
                           secret_key="t" * 40)
     svc2 = build_services(other)
     try:
-        w2 = build_world(svc2)
+        for code in ("ALPHA", "BRAVO", "CHARLIE"):
+            svc2.accounts.add_member(code, code.title())
+        svc2.accounts.add_user("alice", "ALPHA", "analyst", "password-alice", clearance=3)
+        alice2 = svc2.accounts.principal_for("alice")
         res = runner.invoke(cli, ["--data", str(other.data_path), "--database-url", other.url, "import", str(out),
                                   "--as", "alice"])
         assert res.exit_code == 0, res.output
         for item_id in ids:
             before = world.svc.items.get(world.p("alice"), item_id)
-            after = w2.svc.items.get(w2.p("alice"), item_id)
+            after = svc2.items.get(alice2, item_id)
             assert after["handling"] == before["handling"], item_id
             assert after["content"] == before["content"], item_id
             assert after["grading"] == before["grading"]
@@ -87,7 +98,7 @@ def test_cli_export_then_import_into_another_hub(world: Any, settings: Any, tmp_
         members = {mapping.member_identity_id(c) for c in ("ALPHA", "BRAVO", "CHARLIE")}
         original = [o for o in json.loads(out.read_text())["objects"] if o["id"] not in members]
         buf = io.BytesIO()
-        export_bundle(svc2, w2.p("alice"), buf)
+        export_bundle(svc2, alice2, buf)
         again = [o for o in json.loads(buf.getvalue())["objects"] if o["id"] not in members]
         key = lambda o: (o["id"], o.get("modified", ""))  # noqa: E731
         assert sorted(map(json.dumps, sorted(again, key=key))) == sorted(map(json.dumps, sorted(original, key=key)))
