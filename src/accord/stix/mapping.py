@@ -104,8 +104,14 @@ def accord_identity() -> dict[str, Any]:
             "modified": "2026-01-01T00:00:00.000Z", "name": "Accord hub", "identity_class": "system"}
 
 
+_CANON = re.compile(r"^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(?:\.(\d{1,6}))?Z$")
+
+
 def version_key(ts: str) -> str:
     """A STIX timestamp normalised to microseconds, so versions compare as text (raises ValueError)."""
+    m = _CANON.match(ts) if isinstance(ts, str) else None
+    if m is not None and m.group(1)[5:7] <= "12":  # the usual STIX form: string work only (bulk ingest)
+        return f"{m.group(1)}.{(m.group(2) or '').ljust(6, '0')}Z"
     value = clock.parse_ts(ts)
     return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
