@@ -52,7 +52,7 @@ def _json(data: Any, status: int = 200, headers: dict[str, str] | None = None) -
     return Response(orjson.dumps(data), status, headers=headers, media_type=TAXII_MEDIA)
 
 
-def _query(request: Request, *, allow: tuple[str, ...]) -> ObjectQuery:
+def _query(request: Request, allow: tuple[str, ...]) -> ObjectQuery:
     """Section 3.4 filters. Unknown parameters are ignored, as the spec lets servers do."""
     p = request.query_params
     settings = services(request).settings
@@ -100,6 +100,14 @@ def _envelope(page: Page) -> Response:
     return Response(body, 200, headers=_page_headers(page), media_type=TAXII_MEDIA)
 
 
+async def _read(fn: Any, *args: Any) -> Any:
+    """Run a read in the thread pool; a bad filter is TAXII's 400 (section 3.6), not the API's 422."""
+    try:
+        return await run_in_threadpool(fn, *args)
+    except ValidationFailed as exc:
+        raise HTTPException(400, "; ".join(f"{e.field}: {e.message}" for e in exc.errors)) from None
+
+
 async def _collection(request: Request, collection_id: str) -> Collection:
     return await run_in_threadpool(_svc(request).collection, collection_id)
 
@@ -144,8 +152,8 @@ async def collection(request: Request, caller: Caller, collection_id: str) -> Re
 async def manifest(request: Request, caller: Caller, collection_id: str) -> Response:
     """5.3 Get Object Manifests."""
     coll = await _collection(request, collection_id)
-    q = _query(request, allow=("id", "type", "version", "spec_version"))
-    page = await run_in_threadpool(_svc(request).manifest, caller, coll, q)
+    q = await _read(_query, request, ("id", "type", "version", "spec_version"))
+    page = await _read(_svc(request).manifest, caller, coll, q)
     if not page.rows:
         return _json({})
     out: dict[str, Any] = {"more": page.more}
@@ -160,8 +168,8 @@ async def manifest(request: Request, caller: Caller, collection_id: str) -> Resp
 async def get_objects(request: Request, caller: Caller, collection_id: str) -> Response:
     """5.4 Get Objects."""
     coll = await _collection(request, collection_id)
-    q = _query(request, allow=("id", "type", "version", "spec_version"))
-    page = await run_in_threadpool(_svc(request).objects, caller, coll, q, getattr(request.state, "request_id", None))
+    q = await _read(_query, request, ("id", "type", "version", "spec_version"))
+    page = await _read(_svc(request).objects, caller, coll, q, getattr(request.state, "request_id", None))
     return _envelope(page)
 
 
@@ -190,9 +198,9 @@ async def add_objects(request: Request, caller: Caller, collection_id: str) -> R
 async def get_object(request: Request, caller: Caller, collection_id: str, object_id: str) -> Response:
     """5.6 Get An Object."""
     coll = await _collection(request, collection_id)
-    q = _query(request, allow=("version", "spec_version"))
+    q = await _read(_query, request, ("version", "spec_version"))
     svc = _svc(request)
-    page = await run_in_threadpool(svc.object, caller, coll, object_id, q, getattr(request.state, "request_id", None))
+    page = await _read(svc.object, caller, coll, object_id, q, getattr(request.state, "request_id", None))
     if not page.rows and not await run_in_threadpool(svc.exists, caller, coll, object_id):
         raise NotFound(f"no object {object_id}")
     return _envelope(page)
@@ -202,7 +210,7 @@ async def get_object(request: Request, caller: Caller, collection_id: str, objec
 async def delete_object(request: Request, caller: Caller, collection_id: str, object_id: str) -> Response:
     """5.7 Delete An Object."""
     coll = await _collection(request, collection_id)
-    q = _query(request, allow=("version", "spec_version"))
+    q = await _read(_query, request, ("version", "spec_version"))
     await run_in_threadpool(_svc(request).delete, caller, coll, object_id, q,
                             getattr(request.state, "request_id", None))
     return Response(b"", 200, media_type=TAXII_MEDIA)
@@ -212,9 +220,9 @@ async def delete_object(request: Request, caller: Caller, collection_id: str, ob
 async def versions(request: Request, caller: Caller, collection_id: str, object_id: str) -> Response:
     """5.8 Get Object Versions."""
     coll = await _collection(request, collection_id)
-    q = _query(request, allow=("spec_version",))
+    q = await _read(_query, request, ("spec_version",))
     svc = _svc(request)
-    page = await run_in_threadpool(svc.versions, caller, coll, object_id, q)
+    page = await _read(svc.versions, caller, coll, object_id, q)
     if not page.rows:
         if not await run_in_threadpool(svc.exists, caller, coll, object_id):
                 raise NotFound(f"no object {object_id}")
