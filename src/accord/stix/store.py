@@ -486,15 +486,18 @@ class StixStore:
         if not groups:
             return
         with self.db.write() as conn:
-            events = []
+            added: list[list[str]] = []
             for handling, group in groups.values():
                 results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling)
                 for p, ok in zip(group, results, strict=True):
                     out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
                     if ok:
-                        events.append(AuditEvent("stix.add", principal.user_id, principal.member_code, p.id,
-                                                 request_id, {"version": p.version, "via": principal.via}))
-            self.audit.append(conn, events)
+                        added.append([p.id, p.version])
+            if added:
+                # One record per transaction naming every object and version stored (bulk rates; same trail).
+                self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code,
+                                                    added[0][0] if len(added) == 1 else None, request_id,
+                                                    {"objects": added, "via": principal.via})])
 
     def check_member_ids(self, codes: Sequence[str]) -> None:
         with self.db.read() as conn:
