@@ -90,7 +90,7 @@ def setup_accord(tmp: Path) -> tuple[dict[str, str], str]:
 
 def start_accord(env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
-    proc = subprocess.Popen([ACCORD, "serve", "--port", str(port)], env={**os.environ, **env},
+    proc = subprocess.Popen([ACCORD, "serve", "--port", str(port)], env={**os.environ, **env},  # noqa: S603
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, f"http://127.0.0.1:{port}"
 
@@ -108,7 +108,8 @@ def start_medallion(tmp: Path) -> tuple[subprocess.Popen[bytes], str]:
                         "filename": str(tmp / "med-data.json")},
             "users": {"alice": "password-alice"}, "taxii": {"max_page_size": 1000}}
     (tmp / "med-conf.json").write_text(json.dumps(conf))
-    proc = subprocess.Popen([PY, "-m", "medallion.scripts.run", "--port", str(port), "--log-level", "ERROR",
+    proc = subprocess.Popen([PY, "-m", "medallion.scripts.run", "--port", str(port),  # noqa: S603
+                             "--log-level", "ERROR",
                              str(tmp / "med-conf.json")], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return proc, base
 
@@ -128,11 +129,12 @@ def add_rate(client: httpx.Client, url: str, objs: list[dict[str, Any]], batch: 
 def fill(env: dict[str, str], target: int) -> tuple[int, str]:
     """Top the Accord store up to ``target`` STIX objects, through the ingest service. Returns the count and a
     date_added just before the last batch (for pages at the far end of the collection)."""
+    from sqlalchemy import func, select
+
     from accord.config import load_settings
     from accord.services import build_services
     from accord.stix.store import date_added_now
     from accord.stix.tables import stix_versions
-    from sqlalchemy import func, select
 
     svc = build_services(load_settings(env=env), migrate=False)
     try:
@@ -179,13 +181,13 @@ def import_rss(env: dict[str, str], tmp: Path, n: int) -> dict[str, float]:
             f.write(("," if i else "") + ",".join(json.dumps(o) for o in chunk))
         f.write("]}")
     start = time.perf_counter()
-    proc = subprocess.Popen([ACCORD, "import", str(path), "--as", "alice", "--batch", "5000"],
+    proc = subprocess.Popen([ACCORD, "import", str(path), "--as", "alice", "--batch", "5000"],  # noqa: S603
                             env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     proc.returncode = os.waitstatus_to_exitcode(status)
     assert proc.returncode == 0, proc.returncode
-    return {"objects": n, "file_mb": round(path.stat().st_size / 1e6, 1), "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
-            "seconds": round(time.perf_counter() - start, 1)}
+    return {"objects": n, "file_mb": round(path.stat().st_size / 1e6, 1),
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "seconds": round(time.perf_counter() - start, 1)}
 
 
 def main() -> None:
