@@ -100,12 +100,12 @@ def _do_share(world: World, writer: str, kind: str, h: dict[str, Any]) -> Shared
     return Shared(ids, member, h["classification"], h["scope"], members, h["consumers"]) if ok else None
 
 
-def _read_all(client: httpx.Client, world: World, user: str, collection: str) -> set[str]:
+def _read_all(client: httpx.Client, world: World, user: str, collection: str, what: str = "objects") -> set[str]:
     headers = {"Authorization": f"Bearer {world.tokens[user]}", "Accept": TAXII}
     seen: set[str] = set()
     params: dict[str, Any] = {"limit": 50}
     while True:
-        r = client.get(f"/taxii2/hub/collections/{collection}/objects/", headers=headers, params=params)
+        r = client.get(f"/taxii2/hub/collections/{collection}/{what}/", headers=headers, params=params)
         assert r.status_code == 200
         body = r.json()
         seen |= {o["id"] for o in body.get("objects", [])}
@@ -128,6 +128,7 @@ def test_taxii_shows_exactly_what_policy_permits(hub: tuple[World, httpx.Client,
         expected = {i for s in shared if may_see(user, s) for i in s.ids}
         got = _read_all(client, world, user, HUB)
         assert got - identities == expected, user
+        assert _read_all(client, world, user, HUB, "manifest") == got, user
         own = {i for s in shared if may_see(user, s) and s.originator == USERS[user][0] for i in s.ids}
         assert _read_all(client, world, user, OWN) - identities == own, user
     # An object a user may not see answers exactly like one that does not exist.
