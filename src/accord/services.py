@@ -36,5 +36,7 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     audit = AuditLog(db)
     items = Items(db, audit, settings)
     stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
+    if migrate:
+        stix.backfill()  # items stored before the STIX store existed
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
                     items=items, stix=stix, taxii=TaxiiService(stix))

@@ -133,3 +133,23 @@ async def test_keyset_pages_cover_everything_once(client: httpx.AsyncClient, wor
             break
         params["next"] = body["next"]
     assert len(seen) == len(set(seen)) and {o["id"] for o in objs} <= set(seen)
+
+
+async def test_backfill_covers_items_stored_before_the_stix_store(world: Any) -> None:
+    from sqlalchemy import delete
+
+    from accord.stix.tables import stix_handles, stix_versions
+
+    item = world.share("carol", kind="report", content={"title": "old", "body": "from before the upgrade"},
+                       handling={"release": {"scope": "all"}})
+    sid = "report--" + item["id"].split("--")[1]
+    with world.svc.db.write() as conn:  # as if the item predated migration 0003_taxii
+        conn.execute(delete(stix_versions).where(stix_versions.c.stix_id == sid))
+        conn.execute(delete(stix_handles).where(stix_handles.c.stix_id == sid))
+    assert world.svc.stix.backfill() == 1
+    assert world.svc.stix.backfill() == 0
+    from accord.stix.taxii import Collection, ObjectQuery
+
+    page = world.svc.taxii.objects(world.p("bob"), Collection(0, "", None, "", "", False, False, {}),
+                                   ObjectQuery(ids=[sid]))
+    assert [r.stix_id for r in page.rows] == [sid]

@@ -155,6 +155,25 @@ class StixStore:
         self._store(conn, objs, date_added, None)
         self._ensure_identities(conn, {w.originator_id for w in written}, date_added)
 
+    def backfill(self, batch: int = 1000) -> int:
+        """Store the STIX objects of items written before this store existed (a hub upgraded to 0003_taxii).
+        Cheap when there is nothing to do: one indexed query."""
+        done = 0
+        while True:
+            with self.db.write() as conn:
+                has = select(stix_handles.c.seq).where(stix_handles.c.item_seq == items.c.seq).exists()
+                rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.originator_id,
+                                           items.c.version, items.c.revoked).where(~has)
+                                    .order_by(items.c.seq).limit(batch)).all()
+                if not rows:
+                    return done
+                written = [WrittenItem(r.seq, r.id, r.kind, r.originator_id, r.version, bool(r.revoked),
+                                       None) for r in rows]  # type: ignore[arg-type]
+                self.items_written(conn, None, written)  # type: ignore[arg-type]
+                self.audit.append(conn, [AuditEvent("stix.backfill", None, None, None, None,
+                                                    {"items": len(rows)})])
+            done += len(rows)
+
     def _entity_types(self, conn: Connection, rendered: Any) -> dict[str, str]:
         out: dict[str, str] = {}
         wanted: set[str] = set()
