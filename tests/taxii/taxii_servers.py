@@ -104,3 +104,23 @@ def module_hub(tmp: Path) -> Iterator[Any]:
         yield world
     finally:
         svc.close()
+
+
+_SHARED: Any = None
+
+
+def shared_world() -> Any:
+    """One hub per test process for the modules whose tests use fresh random ids and only check their own objects
+    (saves building the users' argon2 hashes again for each module)."""
+    global _SHARED
+    if _SHARED is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        tmp = Path(tempfile.mkdtemp(prefix="accord-taxii-"))
+        cm = module_hub(tmp)
+        _SHARED = cm.__enter__()
+        atexit.register(shutil.rmtree, tmp, True)
+        atexit.register(cm.__exit__, None, None, None)
+    return _SHARED

@@ -11,15 +11,14 @@ import pymispgalaxies
 import pytest
 import stix2validator
 from pymispgalaxies import Cluster
-from taxii_servers import module_hub
+from taxii_servers import shared_world
 
 from accord.stix.taxii import Collection, ObjectQuery
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with module_hub(tmp_path_factory.mktemp("corpus")) as w:
-        yield w
+def world() -> Any:
+    return shared_world()
 
 HUB_HANDLING = {"tlp": "green", "classification": 0, "release": {"scope": "all"}}
 _ALL = Collection(0, "", None, "", "", False, False, {})

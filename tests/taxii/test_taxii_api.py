@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
-from taxii_servers import HUB, OWN, TAXII, module_hub
+from taxii_servers import HUB, OWN, TAXII, shared_world
 
 from accord.app import create_app
 
@@ -17,9 +17,8 @@ H = {"Accept": TAXII}
 
 
 @pytest.fixture(scope="module")
-def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    with module_hub(tmp_path_factory.mktemp("api")) as w:
-        yield w
+def world() -> Any:
+    return shared_world()
 
 
 @pytest.fixture
