@@ -116,8 +116,10 @@ async def _collection(request: Request, collection_id: str) -> Collection:
 @router.get("/")
 async def discovery(request: Request, caller: Caller) -> Response:
     """4.1 Server Discovery."""
+    # Absolute URLs (section 4.1.1 names them URLs; some clients do not resolve relative ones).
+    root = str(request.base_url).rstrip("/") + API_ROOT
     return _json({"title": "Accord TAXII 2.1", "description": "The hub's shared objects, under each member's "
-                  "handling rules.", "default": API_ROOT, "api_roots": [API_ROOT]})
+                  "handling rules.", "default": root, "api_roots": [root]})
 
 
 @router.get("/hub/")
