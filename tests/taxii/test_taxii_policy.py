@@ -103,7 +103,7 @@ def _do_share(world: World, writer: str, kind: str, h: dict[str, Any]) -> Shared
 def _read_all(client: httpx.Client, world: World, user: str, collection: str, what: str = "objects") -> set[str]:
     headers = {"Authorization": f"Bearer {world.tokens[user]}", "Accept": TAXII}
     seen: set[str] = set()
-    params: dict[str, Any] = {"limit": 50}
+    params: dict[str, Any] = {"limit": 25}  # several pages: the keyset and the policy together
     while True:
         r = client.get(f"/taxii2/hub/collections/{collection}/{what}/", headers=headers, params=params)
         assert r.status_code == 200
