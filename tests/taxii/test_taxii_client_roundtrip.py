@@ -50,8 +50,9 @@ def test_full_round_trip() -> None:
         assert len(seen) == len(by_id)  # no object twice across pages
 
         # Filters, as taxii2-client spells them.
-        only = coll.get_objects(type="intrusion-set")["objects"]
-        assert {o["id"] for o in only} == {group["id"]}
+        only = coll.get_objects(type="intrusion-set")["objects"]  # the hub may hold other tests' objects too
+        assert {o["type"] for o in only} == {"intrusion-set"}
+        assert coll.get_objects(type="intrusion-set", id=[group["id"], objects[0]["id"]])["objects"] == [group]
         assert coll.get_objects(id=objects[3]["id"])["objects"] == [objects[3]]
         assert coll.get_objects(spec_version="2.1", type="malware", limit=1000)["objects"]
 
