@@ -226,7 +226,7 @@ def main() -> None:
             for p in (accord, med):
                 p.terminate()
                 p.wait(10)
-        small, large = (5_000, 50_000) if args.quick else (20_000, 200_000)
+        small, large = (2_000, 20_000) if args.quick else (20_000, 200_000)
         result["import_rss"] = [import_rss(env, tmp, small), import_rss(env, tmp, large)]
     print(json.dumps(result))
 
