@@ -12,7 +12,7 @@ from starlette.responses import RedirectResponse, Response
 
 from accord import __version__
 from accord.config import Settings, load_settings
-from accord.http import errors, web
+from accord.http import errors, taxii, web
 from accord.http.api import admin, items
 from accord.http.api import meetings as meetings_api
 from accord.ops import http as ops_http
@@ -59,6 +59,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.include_router(admin.router)
     ops_http.install(app)  # /healthz, /readyz, /metrics, request ids, access log
     app.include_router(meetings_api.router)
+    app.include_router(taxii.router)
     web.install(app)
 
     @app.get("/", include_in_schema=False)

@@ -12,6 +12,8 @@ from accord.meetings import Meetings, Statistics
 from accord.ops.ratelimit import RateLimiter
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
+from accord.stix.store import StixStore
+from accord.stix.taxii import TaxiiService
 from accord.storage.database import Database
 
 __all__ = ["Services", "build_services"]
@@ -29,6 +31,8 @@ class Services:
     stats: Statistics
     meetings: Meetings
     web: WebStore
+    stix: StixStore
+    taxii: TaxiiService
 
     def close(self) -> None:
         self.events.close()
@@ -41,6 +45,11 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
         db.migrate()
     audit = AuditLog(db)
     stats = Statistics(db, audit)
+    items = Items(db, audit, settings)
+    stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
+    if migrate:
+        stix.backfill()  # items stored before the STIX store existed
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings), events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db),
-                    stats=stats, meetings=Meetings(db, audit, stats), web=WebStore(db))
+                    items=items, events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db),
+                    stats=stats, meetings=Meetings(db, audit, stats), web=WebStore(db),
+                    stix=stix, taxii=TaxiiService(stix))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -15,6 +16,7 @@ from rich.table import Table
 
 from accord.cli import meetings as meetings_cli
 from accord.cli import ops as ops_cli
+from accord.cli.stix import export_bundle, import_bundle, is_stix_bundle
 from accord.config import Settings, load_settings
 from accord.errors import AccordError, ValidationFailed
 from accord.services import Services, build_services
@@ -133,7 +135,7 @@ def demo(
     svc = st.services
     with _progress() as progress:
         task = progress.add_task("Seeding demo data", total=items)
-        logins = seed_demo(svc, n_items=items, seed=seed, progress=lambda n: progress.update(task, advance=n))
+        logins = seed_demo(svc, n_items=items, seed=seed, progress=lambda n, t=task: progress.update(t, advance=n))
     if logins is None:
         console.print("The hub already holds data; nothing seeded.")
         logins = _existing_demo_logins(svc)
@@ -263,6 +265,14 @@ def _read_objects(path: Path) -> Iterator[Any]:
                 raise ValidationFailed.one(f"{path.name}:{n}", f"not valid JSON ({exc.msg})") from None
 
 
+def _report_rejected(message: str) -> None:
+    err.print(f"[red]rejected[/red] {message}")
+
+
+def _advance(progress: Progress, task: Any, n: int) -> None:
+    progress.update(task, advance=n)
+
+
 @app.command("import")
 def import_(
     ctx: typer.Context,
@@ -277,6 +287,10 @@ def import_(
     with _progress() as progress:
         for path in files:
             task = progress.add_task(f"Importing {path.name}", total=None)
+            if is_stix_bundle(path):  # a STIX 2.1 bundle: streamed through the STIX mapping
+                a, r = import_bundle(svc, principal, path, batch, _report_rejected, partial(_advance, progress, task))
+                accepted, rejected = accepted + a, rejected + r
+                continue
             chunk: list[Any] = []
 
             def flush() -> None:
@@ -308,13 +322,21 @@ def export(
     as_user: Annotated[str, typer.Option("--as", help="Export what this user may see.")],
     output: Annotated[Path | None, typer.Option("-o", "--output", help="File (default: standard output).")] = None,
     kind: Annotated[str | None, typer.Option()] = None,
+    fmt: Annotated[str, typer.Option("--format", help="items (NDJSON) | stix (a STIX 2.1 bundle)")] = "items",
 ) -> None:
-    """Export the items a user may see as newline-delimited JSON."""
+    """Export the items a user may see as newline-delimited JSON, or as a STIX 2.1 bundle."""
     from accord.sharing.items import ItemFilter
 
     svc = _state(ctx).services
     principal = svc.accounts.principal_for(as_user)
     out = output.open("wb") if output else sys.stdout.buffer
+    if fmt == "stix":
+        try:
+            err.print(f"Exported {export_bundle(svc, principal, out)} STIX objects.")
+        finally:
+            if output:
+                out.close()
+        return
     n = 0
     try:
         for item in svc.items.export(principal, ItemFilter(kind=kind, include_revoked=True)):

@@ -480,7 +480,8 @@ class Items:
         return row, self._render(conn, [row])[0]
 
     def _new_version(self, conn: Connection, principal: Principal, row: Row[Any], current: dict[str, Any],
-                     d: Draft, *, revoked: bool, action: str, request_id: str | None) -> None:
+                     d: Draft, *, revoked: bool, action: str, request_id: str | None,
+                     modified: str | None = None) -> None:
         member_ids = self._member_ids(conn)
         unknown = [FieldError(f"handling.release.members[{j}]", f"no member {c}")
                    for j, c in enumerate(d.release_members) if c not in member_ids]
@@ -491,7 +492,8 @@ class Items:
         conn.execute(item_versions.insert().values(item_seq=row.seq, version=row.version, modified=row.modified,
                                                    snapshot=orjson.dumps(current).decode()))
         lat, lon, t_from, t_to = self._positions(d)
-        modified = clock.later_than(row.modified)
+        # An import carries its own later ``modified`` (STIX versions follow it); otherwise the hub stamps one.
+        modified = modified if modified and modified > row.modified else clock.later_than(row.modified)
         conn.execute(update(items).where(items.c.seq == row.seq).values(
             version=row.version + 1, modified=modified, language=d.language, reliability=d.reliability,
             credibility=d.credibility, tlp=d.tlp, classification=d.classification, release_scope=d.release_scope,
@@ -558,6 +560,23 @@ class Items:
             self._new_version(conn, principal, row, current, d, revoked=True, action="item.revoke",
                               request_id=request_id)
         return self.get(principal, item_id, request_id)
+
+    def import_version(self, principal: Principal, raw: dict[str, Any], *, revoked: bool = False,
+                       request_id: str | None = None) -> None:
+        """Store ``raw`` (an item as imports carry it, with ``created``/``modified``) as the next version of the
+        existing item with its id, keeping its ``modified`` when later than the current one (STIX import)."""
+        with self.db.write() as conn:
+            row, current = self._editable(conn, principal, str(raw.get("id")))
+            if row.revoked:
+                raise Conflict("the item is revoked; revoked items do not change")
+            d = check_item(raw, self.settings, allow_times=True)
+            errors: dict[int, list[FieldError]] = {}
+            self._check_refs(conn, principal, [(0, d)], errors)
+            if errors:
+                raise ValidationFailed(errors[0])
+            self._new_version(conn, principal, row, current, d, revoked=revoked,
+                              action="item.revoke" if revoked else "item.update", request_id=request_id,
+                              modified=d.modified)
 
     def seq_of(self, conn: Connection, principal: Principal, item_id: str) -> int:
         return int(self._visible_row(conn, principal, item_id).seq)

@@ -22,13 +22,18 @@ from accord.storage.schema import item_release, items
 __all__ = ["can_edit", "visible"]
 
 
-def visible(principal: Principal, table=items) -> ColumnElement[bool]:  # type: ignore[no-untyped-def]
-    """SQL condition over ``items`` (or an alias of it) true exactly for the rows ``principal`` may see."""
+def visible(principal: Principal, table=items,  # type: ignore[no-untyped-def]
+            release=item_release) -> ColumnElement[bool]:
+    """SQL condition over ``items`` (or an alias of it) true exactly for the rows ``principal`` may see.
+
+    ``table``/``release`` may name another handling-bearing table with the same handling columns and its own
+    release table (columns ``member_id``, ``item_seq``), e.g. the STIX store's raw objects, so that one rule
+    governs every kind of stored content."""
     if principal.role not in READ_ROLES:
         return false()
     released_to_member = exists(
-        select(item_release.c.item_seq).where(
-            item_release.c.item_seq == table.c.seq, item_release.c.member_id == principal.member_id
+        select(release.c.item_seq).where(
+            release.c.item_seq == table.c.seq, release.c.member_id == principal.member_id
         )
     )
     reachable = or_(
