@@ -72,7 +72,8 @@ def _coerce(setting: Setting, raw: Any) -> Any:
             return int(raw)
         return str(raw)
     except (TypeError, ValueError):
-        raise ConfigError(f"setting {setting.name} ({setting.env}): cannot read {raw!r} as {type(default).__name__}")
+        raise ConfigError(
+            f"setting {setting.name} ({setting.env}): cannot read {raw!r} as {type(default).__name__}") from None
 
 
 @dataclass(frozen=True)

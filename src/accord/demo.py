@@ -62,8 +62,9 @@ GIVEN = [
     ("Fadi", "فادي", "Фади", "Fady"), ("Adel", "عادل", "Адель", "Adil"), ("Bilal", "بلال", "Билал", "Bilel"),
 ]
 FAMILY = [
-    ("Haddad", "حداد", "Хаддад", "Haddade"), ("Nasser", "ناصر", "Насер", "Naceur"), ("Khalil", "خليل", "Халиль", "Khelil"),
-    ("Saleh", "صالح", "Салех", "Salah"), ("Mansour", "منصور", "Мансур", "Mansouri"), ("Darwish", "درويش", "Дарвиш", "Derouiche"),
+    ("Haddad", "حداد", "Хаддад", "Haddade"), ("Nasser", "ناصر", "Насер", "Naceur"),
+    ("Khalil", "خليل", "Халиль", "Khelil"), ("Saleh", "صالح", "Салех", "Salah"),
+    ("Mansour", "منصور", "Мансур", "Mansouri"), ("Darwish", "درويش", "Дарвиш", "Derouiche"),
     ("Rahimi", "رحيمي", "Рахими", "Rahimy"), ("Azizi", "عزيزي", "Азизи", "Azizy"), ("Qasim", "قاسم", "Касим", "Kacem"),
     ("Jaber", "جابر", "Джабер", "Djaber"),
 ]

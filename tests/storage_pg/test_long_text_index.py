@@ -5,9 +5,8 @@ from __future__ import annotations
 import random
 import string
 
-from conftest import World
-
 from accord.sharing.items import ItemFilter
+from conftest import World
 
 
 def test_longest_body_with_distinct_words_is_indexed(world: World) -> None:

@@ -74,7 +74,8 @@ class AuditLog:
         if not events:
             return
         # FOR UPDATE locks the head row on PostgreSQL; SQLite's BEGIN IMMEDIATE already holds the write lock.
-        head = conn.execute(select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
+        head = conn.execute(
+            select(audit_head.c.seq, audit_head.c.hash).where(audit_head.c.id == 1).with_for_update()).one()
         seq, prev = int(head.seq), str(head.hash)
         at = clock.now()
         rows = []

@@ -135,7 +135,7 @@ def demo(
     svc = st.services
     with _progress() as progress:
         task = progress.add_task("Seeding demo data", total=items)
-        logins = seed_demo(svc, n_items=items, seed=seed, progress=lambda n, t=task: progress.update(t, advance=n))
+        logins = seed_demo(svc, n_items=items, seed=seed, progress=partial(_advance, progress, task))
     if logins is None:
         console.print("The hub already holds data; nothing seeded.")
         logins = _existing_demo_logins(svc)
@@ -293,17 +293,18 @@ def import_(
                 continue
             chunk: list[Any] = []
 
+            # flush() runs only inside the iteration that defines it, so binding the loop's variables is intended.
             def flush() -> None:
                 nonlocal accepted, rejected
-                for r in svc.items.create_many(principal, chunk, allow_times=True):
+                for r in svc.items.create_many(principal, chunk, allow_times=True):  # noqa: B023
                     if r.ok:
                         accepted += 1
                     else:
                         rejected += 1
                         msgs = "; ".join(f"{e.field}: {e.message}" for e in r.errors)
-                        err.print(f"[red]rejected[/red] {path.name} object {r.index + 1}: {msgs}")
-                progress.update(task, advance=len(chunk))
-                chunk.clear()
+                        err.print(f"[red]rejected[/red] {path.name} object {r.index + 1}: {msgs}")  # noqa: B023
+                progress.update(task, advance=len(chunk))  # noqa: B023
+                chunk.clear()  # noqa: B023
 
             for obj in _read_objects(path):
                 chunk.append(obj)

@@ -29,7 +29,7 @@ __all__ = ["Accounts", "IssuedToken"]
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
-TOKEN_PREFIX = "acc_"
+TOKEN_PREFIX = "acc_"  # noqa: S105 - a public prefix that marks Accord tokens, not a secret
 
 
 def _digest(secret: str) -> str:
@@ -69,7 +69,7 @@ class Accounts:
                 raise Conflict(f"member {code} already exists")
             mid = conn.execute(
                 members.insert().values(code=code, name=name.strip(), role=role, created=clock.now())
-            ).inserted_primary_key[0]
+            ).inserted_primary_key[0]  # type: ignore[index]
             self.audit.append(conn, [AuditEvent("member.add", actor.user_id if actor else None,
                                                 actor.member_code if actor else None, detail={"code": code})])
         return {"id": mid, "code": code, "name": name.strip(), "role": role}
@@ -100,10 +100,11 @@ class Accounts:
             if actor is not None and not (actor.role == "hub-admin" or
                                           (actor.role == "member-admin" and actor.member_id == m.id)):
                 raise PermissionDenied("only the member's administrator adds its consumers")
-            if conn.execute(select(consumers.c.id).where(consumers.c.member_id == m.id, consumers.c.code == code)).first():
+            taken = select(consumers.c.id).where(consumers.c.member_id == m.id, consumers.c.code == code)
+            if conn.execute(taken).first():
                 raise Conflict(f"consumer {code} already exists for {m.code}")
             cid = conn.execute(consumers.insert().values(member_id=m.id, code=code, name=name, created=clock.now())
-                               ).inserted_primary_key[0]
+                               ).inserted_primary_key[0]  # type: ignore[index]
             self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"member": m.code, "code": code})])
@@ -146,7 +147,7 @@ class Accounts:
                 display_name=display_name or username, role=role, clearance=clearance,
                 password_hash=self._hasher.hash(password) if password else None, disabled=False,
                 language=language, failed_logins=0, created=clock.now(),
-            )).inserted_primary_key[0]
+            )).inserted_primary_key[0]  # type: ignore[index]
             self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"username": username, "member": m.code, "role": role})])
@@ -163,7 +164,8 @@ class Accounts:
 
     def set_disabled(self, username: str, disabled: bool = True, actor: Principal | None = None) -> None:
         with self.db.write() as conn:
-            row = conn.execute(select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+            row = conn.execute(
+                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
             if row is None:
                 raise NotFound(f"no user {username}")
             if actor is not None and not (actor.role == "hub-admin" or
@@ -208,8 +210,8 @@ class Accounts:
             row = conn.execute(select(users).where(users.c.username == username.strip().lower()[:64])
                                .with_for_update()).first()
             try:
-                ok = self._hasher.verify(row.password_hash if row is not None and row.password_hash else self._dummy_hash,
-                                    password)
+                stored = row.password_hash if row is not None and row.password_hash else self._dummy_hash
+                ok: bool = self._hasher.verify(stored, password)
             except (VerifyMismatchError, VerificationError, InvalidHashError):
                 ok = False
             locked = row is not None and row.locked_until is not None and row.locked_until > now
@@ -266,7 +268,8 @@ class Accounts:
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = clock.format_ts(clock.utcnow() + timedelta(days=days)) if days > 0 else None
         with self.db.write() as conn:
-            row = conn.execute(select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+            row = conn.execute(
+                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
             if row is None:
                 raise NotFound(f"no user {username}")
             if actor is not None and actor.user_id != row.id and not (
@@ -274,7 +277,7 @@ class Accounts:
                 raise PermissionDenied("you may create tokens for yourself, or as an administrator")
             tid = conn.execute(tokens.insert().values(
                 user_id=row.id, name=name[:100], prefix=secret[:10], token_hash=_digest(secret),
-                created=clock.now(), expires=expires, revoked=False)).inserted_primary_key[0]
+                created=clock.now(), expires=expires, revoked=False)).inserted_primary_key[0]  # type: ignore[index]
             self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"token": tid, "user": username})])

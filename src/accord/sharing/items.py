@@ -8,6 +8,7 @@ commit together or not at all.
 from __future__ import annotations
 
 import base64
+import builtins
 import contextlib
 import gc
 from collections.abc import Iterator, Sequence
@@ -125,15 +126,15 @@ class Items:
         self.db = db
         self.audit = audit
         self.settings = settings
-        self.hooks: list[ItemHook] = []
+        self.hooks: builtins.list[ItemHook] = []
 
-    def _run_hooks(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
+    def _run_hooks(self, conn: Connection, principal: Principal, written: builtins.list[WrittenItem]) -> None:
         for hook in self.hooks:
             hook.items_written(conn, principal, written)
 
     # ----- representation --------------------------------------------------------------------------------
     @staticmethod
-    def _to_api(row: Row[Any], release: list[str]) -> dict[str, Any]:
+    def _to_api(row: Row[Any], release: builtins.list[str]) -> dict[str, Any]:
         body = orjson.loads(row.body)
         out: dict[str, Any] = {
             "id": row.id, "kind": row.kind, "originator": row.originator, "created": row.created,
@@ -160,7 +161,7 @@ class Items:
                 out.setdefault(seq, []).append(code)
         return out
 
-    def _render(self, conn: Connection, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    def _render(self, conn: Connection, rows: Sequence[Row[Any]]) -> builtins.list[dict[str, Any]]:
         need = [r.seq for r in rows if r.release_scope == "members"]
         codes = self._release_codes(conn, need) if need else {}
         return [self._to_api(r, codes.get(r.seq, [])) for r in rows]
@@ -256,7 +257,8 @@ class Items:
         with self.db.read() as conn:
             return int(conn.execute(q).scalar_one())
 
-    def history(self, principal: Principal, item_id: str, request_id: str | None = None) -> list[dict[str, Any]]:
+    def history(self, principal: Principal, item_id: str,
+                request_id: str | None = None) -> builtins.list[dict[str, Any]]:
         """Every version, oldest first. The current release decides who may read the history."""
         with self.db.read() as conn:
             row = self._visible_row(conn, principal, item_id)
@@ -267,7 +269,7 @@ class Items:
         return [orjson.loads(s) for s in older] + [current]
 
     def stats(self, principal: Principal, since: str | None = None, until: str | None = None,
-              by: Sequence[str] = ("kind", "originator")) -> list[dict[str, Any]]:
+              by: Sequence[str] = ("kind", "originator")) -> builtins.list[dict[str, Any]]:
         """Counts of visible, unrevoked items created in the period, grouped by kind and/or originator."""
         cols = {"kind": items.c.kind, "originator": members.c.code.label("originator")}
         for b in by:
@@ -310,7 +312,7 @@ class Items:
     def _member_ids(self, conn: Connection) -> dict[str, int]:
         return {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
 
-    def _allocate(self, conn: Connection, n: int) -> list[int]:
+    def _allocate(self, conn: Connection, n: int) -> builtins.list[int]:
         if self.db.dialect == "sqlite":
             # Safe: the writer holds SQLite's write lock (BEGIN IMMEDIATE) until commit.
             top = conn.execute(select(func.coalesce(func.max(items.c.seq), 0))).scalar_one()
@@ -333,8 +335,8 @@ class Items:
             return c["lat"], c["lon"], c["observed_from"], c.get("observed_to")
         return None, None, None, None
 
-    def _check_refs(self, conn: Connection, principal: Principal, drafts: list[tuple[int, Draft]],
-                    errors: dict[int, list[FieldError]]) -> None:
+    def _check_refs(self, conn: Connection, principal: Principal, drafts: builtins.list[tuple[int, Draft]],
+                    errors: dict[int, builtins.list[FieldError]]) -> None:
         wanted = {ref for _, d in drafts for ref in d.refs.values()}
         if not wanted:
             return
@@ -353,7 +355,7 @@ class Items:
                     errors.setdefault(idx, []).append(FieldError(path, "no such item"))
 
     def create_many(self, principal: Principal, objects: Sequence[Any], request_id: str | None = None, *,
-                    allow_times: bool = False) -> list[BulkResult]:
+                    allow_times: bool = False) -> builtins.list[BulkResult]:
         """Validate and store objects; each is accepted or rejected on its own, and a rejected object leaves
         nothing behind. The accepted ones commit in one transaction."""
         if not principal.can_write:
@@ -364,9 +366,9 @@ class Items:
             return self._store_many(principal, objects, request_id, allow_times)
 
     def _store_many(self, principal: Principal, objects: Sequence[Any], request_id: str | None,
-                    allow_times: bool) -> list[BulkResult]:
+                    allow_times: bool) -> builtins.list[BulkResult]:
         errors: dict[int, list[FieldError]] = {}
-        drafts: list[tuple[int, Draft]] = []
+        drafts: builtins.list[tuple[int, Draft]] = []
         seen: set[str] = set()
         for i, raw in enumerate(objects):
             try:
@@ -422,7 +424,7 @@ class Items:
                      "reliability", "credibility", "tlp", "classification", "release_scope", "release_consumers",
                      "revoked", "discoverable", "title", "lat", "lon", "t_from", "t_to", "body")
 
-    def _insert(self, conn: Connection, principal: Principal, drafts: list[Draft], member_ids: dict[str, int],
+    def _insert(self, conn: Connection, principal: Principal, drafts: builtins.list[Draft], member_ids: dict[str, int],
                 request_id: str | None) -> None:
         # Rows are built as plain tuples and inserted with one executemany per table (storage.bulk): this is the
         # bulk-ingest hot path, and SQLAlchemy's per-row parameter processing would cost more than SQLite's work.

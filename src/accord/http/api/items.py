@@ -30,7 +30,7 @@ def _bbox(value: str | None) -> tuple[float, float, float, float] | None:
         raise ValidationFailed.one("bbox", "must be four numbers: min_lon,min_lat,max_lon,max_lat") from None
     if len(parts) != 4:
         raise ValidationFailed.one("bbox", "must be four numbers: min_lon,min_lat,max_lon,max_lat")
-    return parts  # type: ignore[return-value]
+    return parts
 
 
 def _filter(kind: str | None, originator: str | None, since: str | None, until: str | None,
