@@ -89,9 +89,11 @@ def main(argv: list[str] | None = None) -> int:
         seed_s = time.perf_counter() - t0
         port = free_port()
         env = {**os.environ, "ACCORD_SECRET_KEY": "r" * 40}
+        # The server logs every request (JSON, to stderr): send it to a file, not a pipe nobody drains.
+        log = (Path(tmp) / "server.log").open("wb")
         server = subprocess.Popen(  # noqa: S603 - our own entry point
             [sys.executable, "-c", "from accord.cli.main import main; main()", "--data", str(data), "serve",
-             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             base = f"http://127.0.0.1:{port}"
             with httpx.Client(base_url=base, timeout=30) as client:
@@ -102,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
                     except httpx.TransportError:
                         time.sleep(0.1)
                 else:
-                    raise SystemExit("the server did not start: " + (server.stderr.read() or b"").decode()[-500:])
+                    raise SystemExit("the server did not start: " + (Path(tmp) / "server.log").read_text()[-500:])
                 h = {"Authorization": f"Bearer {token}"}
                 one = [f"/api/v1/items/{rng.choice(visible)}" for _ in range(k)]
                 tags = ("depot", "convoy", "border", "route", "finance")
@@ -122,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.terminate()
             server.wait(timeout=30)
+            log.close()
     for name, values in samples.items():
         results[name] = percentiles(values)
     base_p50 = results["healthz"]["p50_ms"]
