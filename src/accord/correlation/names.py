@@ -1,0 +1,274 @@
+"""Names across scripts and spellings: normalise, transliterate, reduce to consonant skeletons, block, score.
+
+Why skeletons: Arabic script usually omits short vowels, so "أبو بكر البغدادي" transliterates to "abw bkr
+albghdady" while the Latin press writes "Abu Bakr al-Baghdadi" and Russian "Абу Бакр аль-Багдади". What survives
+every spelling is the sequence of consonant classes: b-k-r, b-g-d-d. A skeleton drops vowels and the semi-vowels
+w/y (Arabic writes long vowels with them), folds digraphs (kh, gh, sh, dzh...) and sound-alike letters (q/k/c,
+z/s, p/b, v/f, j/g) into one class each. Skeletons are the blocking keys of the index; the score then compares
+transliterated forms and skeletons with token-set similarity, so word order and joined/split words matter little.
+
+Everything here is pure and fast (tens of microseconds per name); the service stores the keys and forms.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from rapidfuzz import fuzz
+from rigour.text.translit import ascii_text
+
+__all__ = ["NameForm", "NameIndex", "Match", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
+
+# Arabic and Persian letter variants that mean the same letter for matching purposes.
+_ARABIC_FOLD = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
+    "ک": "ك", "ڪ": "ك",
+    "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه",
+    "ؤ": "و", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۋ": "و",
+    # Urdu, Pashto, Kurdish and Uyghur letters the transliterator drops; fold them into their Arabic kin.
+    "ٹ": "ت", "ڈ": "د", "ډ": "د", "ڑ": "ر", "ڕ": "ر", "ہ": "ه", "ڵ": "ل", "ں": "ن", "ے": "ي", "ێ": "ي",
+    "ڭ": "نگ", "ګ": "گ", "ښ": "ش", "ځ": "ج", "څ": "چ", "ۍ": "ي", "ە": "ا",
+    "ـ": None,  # tatweel (kashida) is only stretching
+    "ء": None,
+})
+# Arabic harakat (short vowel marks), shadda, sukun and Quranic marks: written inconsistently, never needed.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
+_NON_ALNUM = re.compile(r"[^a-z0-9]+")
+
+# Articles, honorifics and connectors that carry no identity. They stay in the display form, not in the keys.
+_DROP = frozenset("""
+al el ul il ad ar as ash at az an ad ed er es et ez
+bin ibn ben bn ibni bint bnt ould wuld
+mr mrs ms dr prof sir sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid
+sayed seyed syed sayid imam emir amir gen general col colonel maj major capt captain lt
+the le la les de du des der van von
+city shi shahr shhr shhhyr shhhyry shehiri syty gorod
+""".split())
+# Honorific words that are only dropped when they are not the whole name.
+_ARTICLE_PREFIXES = ("al", "el", "ul")
+
+# Digraphs first (longest first), then single letters, into consonant classes.
+_DIGRAPHS = (("chzh", "j"), ("tsz", "j"), ("dzh", "j"), ("tch", "s"), ("sch", "s"), ("ngh", "n"), ("ng", "n"),
+             ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"), ("zh", "j"),
+             ("ph", "f"), ("ts", "s"), ("dj", "j"), ("dz", "j"), ("ck", "k"), ("ou", "u"))
+_SINGLE = str.maketrans({"q": "k", "c": "k", "x": "ks", "z": "s", "p": "b", "v": "f", "g": "j"})
+_VOWELS = re.compile("[aeiouyw']")
+# The loose skeleton also folds what scripts render inconsistently: h (Russian writes Latin h as g, Arabic has
+# three h-like letters), v/w (one Arabic letter, one Cyrillic letter), voiced/unvoiced pairs.
+_LOOSE = str.maketrans({"h": None, "f": "b", "g": "k", "j": "k", "d": "t"})
+
+
+def normalise(text: str) -> str:
+    """NFKC, case-folded, Arabic/Persian letter variants folded, marks removed; still in its own script."""
+    t = unicodedata.normalize("NFKC", text).casefold()
+    t = _ARABIC_MARKS.sub("", t).translate(_ARABIC_FOLD)
+    return t
+
+
+@lru_cache(maxsize=200_000)
+def latin(text: str) -> str:
+    """Lower-case ASCII transliteration (ICU through rigour/normality), words separated by single spaces."""
+    t = ascii_text(normalise(text)).lower()
+    return " ".join(_NON_ALNUM.sub(" ", t).split())
+
+
+def _strip_article(token: str) -> str:
+    for p in _ARTICLE_PREFIXES:
+        # "albghdady", "el-" already split off by punctuation; keep short words like "ali", "ela".
+        if token.startswith(p) and len(token) >= len(p) + 4:
+            return token[len(p):]
+    return token
+
+
+@lru_cache(maxsize=200_000)
+def skeleton(token: str) -> str:
+    """Consonant-class skeleton of one Latin token: "baghdadi" -> "bjdd", "albghdady" -> "bjdd"."""
+    t = token
+    for a, b in _DIGRAPHS:
+        t = t.replace(a, b)
+    t = t.translate(_SINGLE)
+    # Collapse doubles before dropping vowels: Arabic writes "mm" once (shadda), Latin twice.
+    t = re.sub(r"(.)\1+", r"\1", t)
+    t = _VOWELS.sub("", t)
+    t = re.sub(r"(.)\1+", r"\1", t)
+    # A final h is usually a written ta marbuta or a Latin "-ah"/"-hi" ending, not a consonant heard.
+    return t[:-1] if len(t) > 1 and t.endswith("h") else t
+
+
+def loose(skel: str) -> str:
+    """A coarser class key over a skeleton (h dropped, voiced/unvoiced and g/j/k folded)."""
+    return re.sub(r"(.)\1+", r"\1", skel.translate(_LOOSE))
+
+
+@dataclass(frozen=True)
+class NameForm:
+    """One analysed name: its Latin form, identity tokens and their skeletons."""
+
+    original: str
+    latin: str
+    tokens: tuple[str, ...]
+    skeletons: tuple[str, ...]
+    script: str
+
+    @property
+    def joined(self) -> str:
+        return re.sub(r"(.)\1+", r"\1", "".join(self.skeletons))
+
+    @property
+    def loose(self) -> str:
+        return loose(self.joined)
+
+    @property
+    def token_text(self) -> str:
+        return " ".join(self.tokens)
+
+
+def script_of(text: str) -> str:
+    """The dominant script of a name, for reasons and per-script evaluation."""
+    counts: dict[str, int] = {}
+    for ch in text:
+        if not ch.isalpha():
+            continue
+        if ch.isascii():
+            s = "Latin"
+        else:
+            n = unicodedata.name(ch, "")
+            s = n.split(" ", 1)[0].title() if n else "Other"
+        counts[s] = counts.get(s, 0) + 1
+    return max(counts, key=lambda k: counts[k]) if counts else "Other"
+
+
+@lru_cache(maxsize=200_000)
+def analyse(name: str) -> NameForm:
+    lat = latin(name)
+    toks = [_strip_article(t) for t in lat.split() if t not in _DROP]
+    if not toks:  # a name made only of dropped words ("Al Amir") keeps them
+        toks = lat.split()
+    skels = tuple(s for s in (skeleton(t) for t in toks) if s)
+    return NameForm(name, lat, tuple(toks), skels, script_of(name))
+
+
+@lru_cache(maxsize=200_000)
+def form_keys(form: NameForm) -> frozenset[str]:
+    return frozenset(blocking_keys(form))
+
+
+def blocking_keys(form: NameForm) -> set[str]:
+    """Index keys for a name: each token skeleton of two or more classes, the whole skeleton (catches words
+    joined or split differently), and its first four classes (catches a differing ending)."""
+    keys = {f"t:{s}" for s in form.skeletons if len(s) >= 2}
+    joined = form.joined
+    if joined:
+        keys.add(f"j:{joined}")
+        if len(joined) > 4:
+            keys.add(f"p:{joined[:4]}")
+        keys.add(f"l:{loose(joined)}")
+    return keys
+
+
+_ABJAD = str.maketrans({"o": "w", "u": "w", "i": "y", "e": "y", " ": None})
+
+
+def _abjad(text: str) -> str:
+    return text.translate(_ABJAD)
+
+
+def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
+    """Score two analysed names in [0, 1] with the reasons that carried it."""
+    if not q.tokens or not c.tokens:
+        return 0.0, []
+    reasons: list[str] = []
+    # token_set alone scores a subset ("Pimpri" in "Pimpri-Chinchwad") as perfect; a subset is weaker evidence.
+    lat = max(fuzz.token_sort_ratio(q.token_text, c.token_text), 0.9 * fuzz.token_set_ratio(
+        q.token_text, c.token_text)) / 100.0
+    qs, cs = " ".join(q.skeletons), " ".join(c.skeletons)
+    sk_tokens = max(fuzz.token_sort_ratio(qs, cs), 0.9 * fuzz.token_set_ratio(qs, cs)) / 100.0
+    sk_joined = fuzz.ratio(q.joined, c.joined) / 100.0
+    sk_loose = 0.9 * fuzz.ratio(q.loose, c.loose) / 100.0
+    sk = max(sk_tokens, sk_joined, sk_loose)
+    if q.joined and q.joined == c.joined:
+        reasons.append("same consonant skeleton")
+    if q.script != c.script:
+        reasons.append(f"transliterated {q.script} to {c.script}" if q.script != "Latin"
+                       else f"transliterated {c.script} to Latin")
+    # Latin-form similarity is trusted more when both were written in the same script; across scripts the
+    # vowels differ by construction and the skeleton speaks.
+    if q.script == "Arabic" and c.script != "Arabic":
+        # Render the candidate as Arabic writes it (long vowels as w/y, short ones kept as a guess) and compare
+        # letter by letter: it separates "Fushun" from "Foshan" for "fwshwn", which skeletons cannot.
+        abj = fuzz.ratio(q.token_text.replace(" ", ""), _abjad(c.token_text)) / 100.0
+        score = max(0.7 * sk + 0.15 * lat + 0.15 * abj, lat)
+    elif q.script == c.script:
+        score = max(lat, 0.85 * sk + 0.15 * lat)
+    else:
+        score = max(0.75 * sk + 0.25 * lat, lat)
+    if lat >= 0.9:
+        reasons.append(f"spelling {lat:.2f}")
+    if sk >= 0.8 and "same consonant skeleton" not in reasons:
+        reasons.append(f"consonant skeleton {sk:.2f}")
+    if sk_tokens > sk_joined and sk_tokens >= 0.8 and len(q.tokens) > 1:
+        reasons.append("same words in another order or subset")
+    return round(min(1.0, score), 3), reasons
+
+
+def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm]) -> tuple[float, list[str], str]:
+    """Best score over every (query name, candidate name or alias) pair; returns score, reasons, matched name."""
+    best: tuple[float, list[str], str] = (0.0, [], "")
+    cands = list(candidates)
+    for q in queries:
+        for c in cands:
+            s, r = _pair_score(q, c)
+            if s > best[0]:
+                best = (s, r, c.original)
+    return best
+
+
+@dataclass(order=True)
+class Match:
+    score: float
+    key: int = field(compare=False)
+    reasons: list[str] = field(compare=False, default_factory=list)
+    matched: str = field(compare=False, default="")
+
+
+class NameIndex:
+    """In-memory version of the stored index (same keys, same retrieval, same score). Used by the quality
+    evaluation and by tests; the service runs the same steps in SQL."""
+
+    def __init__(self, noisy: int = 2000, shortlist: int = 200) -> None:
+        self.noisy = noisy
+        self.shortlist = shortlist
+        self.postings: dict[str, set[int]] = {}
+        self.names: dict[int, list[NameForm]] = {}
+
+    def add(self, key: int, names: Iterable[str]) -> None:
+        forms = [analyse(n) for n in names if n.strip()]
+        self.names.setdefault(key, []).extend(forms)
+        for f in forms:
+            for k in blocking_keys(f):
+                self.postings.setdefault(k, set()).add(key)
+
+    def search(self, name: str, limit: int = 10) -> list[Match]:
+        q = analyse(name)
+        keys = blocking_keys(q)
+        counts: dict[int, int] = {}
+        usable = [k for k in keys if len(self.postings.get(k, ())) <= self.noisy] or list(keys)
+        for k in usable:
+            for item in self.postings.get(k, ()):
+                counts[item] = counts.get(item, 0) + 1
+        short = sorted(counts, key=lambda i: -counts[i])[: self.shortlist]
+        out = []
+        wanted = set(usable)
+        for item in short:
+            # Only the names that share a key with the query can be its best match; skip the rest cheaply.
+            forms = [f for f in self.names[item] if form_keys(f) & wanted] or self.names[item]
+            s, r, m = best_score([q], forms)
+            if s > 0:
+                out.append(Match(s, item, r, m))
+        out.sort(key=lambda m: (-m.score, m.key))
+        return out[:limit]
