@@ -48,6 +48,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("login_max_failures", 5, "Failed logins in a row before an account is locked for a while."),
     Setting("login_lock_minutes", 15, "How long an account stays locked after too many failed logins."),
     Setting("audit_reads", True, "Record every read of item content in the audit trail."),
+    Setting("correlation_distance_m", 500, "Observations this close (metres) and within the window correlate."),
+    Setting("correlation_window_hours", 48, "Observations this close in time (hours) and in distance correlate."),
+    Setting("correlation_noisy_limit", 50, "A value shared by more items than this is flagged noisy, not linked."),
 )
 
 
@@ -90,6 +93,9 @@ class Settings:
     login_max_failures: int = 5
     login_lock_minutes: int = 15
     audit_reads: bool = True
+    correlation_distance_m: int = 500
+    correlation_window_hours: int = 48
+    correlation_noisy_limit: int = 50
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.correlation.service import Correlation
 from accord.sharing.accounts import Accounts
 from accord.sharing.items import Items
 from accord.storage.database import Database
@@ -20,6 +21,7 @@ class Services:
     audit: AuditLog
     accounts: Accounts
     items: Items
+    correlation: Correlation
 
     def close(self) -> None:
         self.db.dispose()
@@ -30,5 +32,10 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     if migrate:
         db.migrate()
     audit = AuditLog(db)
+    items = Items(db, audit, settings)
+    correlation = Correlation(db, audit, settings, items, distance_m=settings.correlation_distance_m,
+                              window_hours=settings.correlation_window_hours,
+                              noisy_limit=settings.correlation_noisy_limit)
+    items.hooks.append(correlation)
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
-                    items=Items(db, audit, settings))
+                    items=items, correlation=correlation)

@@ -39,6 +39,8 @@ _ARABIC_FOLD = str.maketrans({
 # Arabic harakat (short vowel marks), shadda, sukun and Quranic marks: written inconsistently, never needed.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
+_ARABIC_RANGE = re.compile("[\u0600-\u06ff]")
+_DOUBLES = re.compile(r"(.)\1+")
 
 # Articles, honorifics and connectors that carry no identity. They stay in the display form, not in the keys.
 _DROP = frozenset("""
@@ -66,15 +68,26 @@ _LOOSE = str.maketrans({"h": None, "f": "b", "g": "k", "j": "k", "d": "t"})
 def normalise(text: str) -> str:
     """NFKC, case-folded, Arabic/Persian letter variants folded, marks removed; still in its own script."""
     t = unicodedata.normalize("NFKC", text).casefold()
-    t = _ARABIC_MARKS.sub("", t).translate(_ARABIC_FOLD)
+    if _ARABIC_RANGE.search(t):
+        t = _ARABIC_MARKS.sub("", t).translate(_ARABIC_FOLD)
     return t
+
+
+# Latin letters that do not decompose into a base letter and a mark.
+_LATIN_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "đ": "d", "ð": "d",
+                              "þ": "th", "ŋ": "ng", "ħ": "h", "ʻ": "", "ʼ": "", "ʿ": "", "ʾ": "", "’": ""})
 
 
 @lru_cache(maxsize=200_000)
 def latin(text: str) -> str:
     """Lower-case ASCII transliteration (ICU through rigour/normality), words separated by single spaces."""
-    t = ascii_text(normalise(text)).lower()
-    return " ".join(_NON_ALNUM.sub(" ", t).split())
+    t = normalise(text)
+    if not t.isascii():
+        # Latin with diacritics is common and cheap to fold without ICU; other scripts go through ICU.
+        folded = "".join(ch for ch in unicodedata.normalize("NFKD", t.translate(_LATIN_EXTRA))
+                         if not unicodedata.combining(ch))
+        t = folded if folded.isascii() else ascii_text(t)
+    return " ".join(_NON_ALNUM.sub(" ", t.lower()).split())
 
 
 def _strip_article(token: str) -> str:
@@ -93,16 +106,16 @@ def skeleton(token: str) -> str:
         t = t.replace(a, b)
     t = t.translate(_SINGLE)
     # Collapse doubles before dropping vowels: Arabic writes "mm" once (shadda), Latin twice.
-    t = re.sub(r"(.)\1+", r"\1", t)
+    t = _DOUBLES.sub(r"\1", t)
     t = _VOWELS.sub("", t)
-    t = re.sub(r"(.)\1+", r"\1", t)
+    t = _DOUBLES.sub(r"\1", t)
     # A final h is usually a written ta marbuta or a Latin "-ah"/"-hi" ending, not a consonant heard.
     return t[:-1] if len(t) > 1 and t.endswith("h") else t
 
 
 def loose(skel: str) -> str:
     """A coarser class key over a skeleton (h dropped, voiced/unvoiced and g/j/k folded)."""
-    return re.sub(r"(.)\1+", r"\1", skel.translate(_LOOSE))
+    return _DOUBLES.sub(r"\1", skel.translate(_LOOSE))
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ class NameForm:
 
     @property
     def joined(self) -> str:
-        return re.sub(r"(.)\1+", r"\1", "".join(self.skeletons))
+        return _DOUBLES.sub(r"\1", "".join(self.skeletons))
 
     @property
     def loose(self) -> str:
