@@ -14,6 +14,7 @@ from accord import __version__
 from accord.config import Settings, load_settings
 from accord.http import errors
 from accord.http.api import admin, items
+from accord.http.api import correlation as correlation_api
 from accord.services import Services, build_services
 
 __all__ = ["create_app"]
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     app.include_router(items.router)
     app.include_router(admin.router)
+    app.include_router(correlation_api.router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> Response:

@@ -32,6 +32,11 @@ app.add_typer(member_app, name="member")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
+from accord.cli import correlation as _correlation  # noqa: E402 - sub-apps are registered here, with the others
+
+app.add_typer(_correlation.entities_app, name="entities")
+app.add_typer(_correlation.correlate_app, name="correlate")
+app.command("places")(_correlation.places)
 
 
 class State:
