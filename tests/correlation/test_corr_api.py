@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from conftest import bearer
-
 from accord.correlation.evaluation import evaluate
+from conftest import bearer
 
 
 async def test_correlation_endpoints(client: Any, world: Any) -> None:

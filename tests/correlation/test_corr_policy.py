@@ -83,7 +83,7 @@ def test_correlations_and_notices_reveal_only_what_policy_permits(world: Any, sp
         if world.p(user).role != "consumer":
             me = world.p(user).member_code
             want_n = set()
-            for (i, s), (j, t) in itertools.permutations(zip(ids, specs, strict=True), 2):
+            for (i, s), (_j, t) in itertools.permutations(zip(ids, specs, strict=True), 2):
                 if (AUTHORS[s["author"]][0] == me and s["group"] == t["group"] and s["discoverable"]
                         and t["discoverable"] and AUTHORS[t["author"]][0] != me and sees(world, user, s)
                         and not reaches(me, t) and not reaches(AUTHORS[t["author"]][0], s)):

@@ -8,6 +8,7 @@ Canonical forms are chosen so that the ways people write the same value collapse
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from urllib.parse import urlsplit, urlunsplit
@@ -49,10 +50,8 @@ def _email(value: str) -> str | None:
     if not at or not local or "." not in domain:
         return None
     local = local.split("+", 1)[0]  # sub-addressing: user+tag@ reaches user@
-    try:
+    with contextlib.suppress(UnicodeError):
         domain = domain.encode("idna").decode("ascii")
-    except UnicodeError:
-        pass
     return f"{local}@{domain.rstrip('.')}"
 
 

@@ -21,14 +21,14 @@ from functools import lru_cache
 from rapidfuzz import fuzz
 from rigour.text.translit import ascii_text
 
-__all__ = ["NameForm", "NameIndex", "Match", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
+__all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
 _ARABIC_FOLD = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
     "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
     "ک": "ك", "ڪ": "ك",
-    "ة": "ه", "ۀ": "ه", "ە": "ه", "ھ": "ه",
+    "ة": "ه", "ۀ": "ه", "ھ": "ه",
     "ؤ": "و", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۋ": "و",
     # Urdu, Pashto, Kurdish and Uyghur letters the transliterator drops; fold them into their Arabic kin.
     "ٹ": "ت", "ڈ": "د", "ډ": "د", "ڑ": "ر", "ڕ": "ر", "ہ": "ه", "ڵ": "ل", "ں": "ن", "ے": "ي", "ێ": "ي",
@@ -43,14 +43,7 @@ _ARABIC_RANGE = re.compile("[\u0600-\u06ff]")
 _DOUBLES = re.compile(r"(.)\1+")
 
 # Articles, honorifics and connectors that carry no identity. They stay in the display form, not in the keys.
-_DROP = frozenset("""
-al el ul il ad ar as ash at az an ad ed er es et ez
-bin ibn ben bn ibni bint bnt ould wuld
-mr mrs ms dr prof sir sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid
-sayed seyed syed sayid imam emir amir gen general col colonel maj major capt captain lt
-the le la les de du des der van von
-city shi shahr shhr shhhyr shhhyry shehiri syty gorod
-""".split())
+_DROP = frozenset(["al", "el", "ul", "il", "ad", "ar", "as", "ash", "at", "az", "an", "ed", "er", "es", "et", "ez", "bin", "ibn", "ben", "bn", "ibni", "bint", "bnt", "ould", "wuld", "mr", "mrs", "ms", "dr", "prof", "sir", "sheikh", "shaykh", "shaikh", "sheik", "cheikh", "shaykhah", "haji", "hajji", "hadji", "mullah", "mulla", "mollah", "sayyid", "sayed", "seyed", "syed", "sayid", "imam", "emir", "amir", "gen", "general", "col", "colonel", "maj", "major", "capt", "captain", "lt", "the", "le", "la", "les", "de", "du", "des", "der", "van", "von", "city", "shi", "shahr", "shhr", "shhhyr", "shhhyry", "shehiri", "syty", "gorod"])
 # Honorific words that are only dropped when they are not the whole name.
 _ARTICLE_PREFIXES = ("al", "el", "ul")
 
