@@ -59,7 +59,7 @@ def cell_keys(lat: float, lon: float, t_from: str, t_to: str | None) -> list[str
 def _ring_size(distance_m: float) -> int:
     # Smallest edge at this resolution (cells shrink away from the icosahedron's face centres), with margin.
     edge = h3.average_hexagon_edge_length(CELL_RES, "m") * 0.75
-    return math.ceil(distance_m / (math.sqrt(3) * edge)) + 1
+    return math.ceil(distance_m / (math.sqrt(3) * float(edge))) + 1
 
 
 def neighbour_keys(lat: float, lon: float, t_from: str, t_to: str | None, distance_m: float,
