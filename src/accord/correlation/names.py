@@ -119,25 +119,18 @@ def loose(skel: str) -> str:
 
 @dataclass(frozen=True)
 class NameForm:
-    """One analysed name: its Latin form, identity tokens and their skeletons."""
+    """One analysed name: its Latin form, identity tokens and their skeletons (joined and loose precomputed,
+    since scoring compares them many times)."""
 
     original: str
     latin: str
     tokens: tuple[str, ...]
     skeletons: tuple[str, ...]
     script: str
-
-    @property
-    def joined(self) -> str:
-        return _DOUBLES.sub(r"\1", "".join(self.skeletons))
-
-    @property
-    def loose(self) -> str:
-        return loose(self.joined)
-
-    @property
-    def token_text(self) -> str:
-        return " ".join(self.tokens)
+    joined: str = ""
+    loose: str = ""
+    token_text: str = ""
+    skeleton_text: str = ""
 
 
 def script_of(text: str) -> str:
@@ -162,7 +155,9 @@ def analyse(name: str) -> NameForm:
     if not toks:  # a name made only of dropped words ("Al Amir") keeps them
         toks = lat.split()
     skels = tuple(s for s in (skeleton(t) for t in toks) if s)
-    return NameForm(name, lat, tuple(toks), skels, script_of(name))
+    joined = _DOUBLES.sub(r"\1", "".join(skels))
+    return NameForm(name, lat, tuple(toks), skels, script_of(name), joined, loose(joined), " ".join(toks),
+                    " ".join(skels))
 
 
 @lru_cache(maxsize=200_000)
@@ -198,7 +193,7 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
     # token_set alone scores a subset ("Pimpri" in "Pimpri-Chinchwad") as perfect; a subset is weaker evidence.
     lat = max(fuzz.token_sort_ratio(q.token_text, c.token_text), 0.9 * fuzz.token_set_ratio(
         q.token_text, c.token_text)) / 100.0
-    qs, cs = " ".join(q.skeletons), " ".join(c.skeletons)
+    qs, cs = q.skeleton_text, c.skeleton_text
     sk_tokens = max(fuzz.token_sort_ratio(qs, cs), 0.9 * fuzz.token_set_ratio(qs, cs)) / 100.0
     sk_joined = fuzz.ratio(q.joined, c.joined) / 100.0
     sk_loose = 0.9 * fuzz.ratio(q.loose, c.loose) / 100.0

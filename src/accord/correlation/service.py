@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select, union_all
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.correlation import identifiers as ident
-from accord.correlation.names import NameForm, analyse, best_score, blocking_keys
+from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, form_keys
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
@@ -60,7 +60,7 @@ class Correlation:
 
     def __init__(self, db: Database, audit: AuditLog, settings: Settings, items_service: Items, *,
                  distance_m: float = 500.0, window_hours: float = 48.0, noisy_limit: int = 50,
-                 name_threshold: float = 0.82, notice_threshold: float = 0.88, shortlist: int = 100) -> None:
+                 name_threshold: float = 0.82, notice_threshold: float = 0.88, shortlist: int = 50) -> None:
         self.db = db
         self.audit = audit
         self.settings = settings
@@ -138,6 +138,17 @@ class Correlation:
                .where(corr_keys.c.key == key, cond).limit(limit + 2))
         return int(conn.execute(select(func.count()).select_from(sub.subquery())).scalar_one()) > limit
 
+    @staticmethod
+    def _common(conn: Connection, keys: list[str], cap: int) -> set[str]:
+        """The keys carried by more than ``cap`` items, in one statement of capped index range scans."""
+        parts = [select(sub.c.key) for sub in (select(corr_keys.c.key).where(corr_keys.c.key == k).limit(cap + 1)
+                                                .subquery() for k in keys)]
+        if not parts:
+            return set()
+        u = union_all(*parts).subquery()
+        q = select(u.c.key).group_by(u.c.key).having(func.count() > cap)
+        return set(conn.execute(q).scalars())
+
     def related(self, conn: Connection, seq: int, principal: Principal | None,
                 noisy_out: list[str] | None = None) -> list[Related]:
         """Items related to item ``seq``. With a principal, only items that principal may see (the caller has
@@ -180,17 +191,23 @@ class Correlation:
                          noisy_out: list[str] | None = None, threshold: float | None = None,
                          limit: int | None = None) -> list[Related]:
         keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
-        keys = [k for k in keys if k not in self._excluded(conn, keys)]
+        excluded = self._excluded(conn, keys)
+        keys = [k for k in keys if k not in excluded]
         if not keys:
             return []
-        # Keys shared by very many items (common given names) are skipped for candidate retrieval as long as a
-        # rarer key remains; counted over the reader's visible items only.
+        # Keys shared by very many items (a common given name) are skipped for candidate retrieval as long as a
+        # rarer key remains. This is a cost decision counted hub-wide from the key index alone (counting over
+        # the reader's visible items would scan those long lists on every query): what it can reveal is that a
+        # name part is common in the hub, never an item. Results are still only visible items.
         cap = max(self.noisy_limit * 20, 500)
-        usable = [k for k in keys if not self._noisy(conn, k, cond, cap)] or keys
-        hits = func.count().label("hits")
-        q = (select(corr_keys.c.item_seq, hits).join(items, items.c.seq == corr_keys.c.item_seq)
-             .where(corr_keys.c.key.in_(usable), cond).group_by(corr_keys.c.item_seq)
-             .order_by(hits.desc(), corr_keys.c.item_seq).limit(self.shortlist))
+        common = self._common(conn, keys, cap)
+        usable = [k for k in keys if k not in common] or keys
+        # Count shared keys first (a GROUP BY subquery is materialised, so the plan is driven by the key index),
+        # then keep the candidates the reader may see.
+        counted = (select(corr_keys.c.item_seq, func.count().label("hits")).where(corr_keys.c.key.in_(usable))
+                   .group_by(corr_keys.c.item_seq).subquery())
+        q = (select(counted.c.item_seq, counted.c.hits).join(items, items.c.seq == counted.c.item_seq).where(cond)
+             .order_by(counted.c.hits.desc(), counted.c.item_seq).limit(self.shortlist))
         seqs = [r.item_seq for r in conn.execute(q)]
         if not seqs:
             return []
@@ -200,8 +217,11 @@ class Correlation:
             by_item.setdefault(s, []).append(analyse(n))
         out = []
         th = self.name_threshold if threshold is None else threshold
+        wanted = {k[2:] for k in usable}
         for s in seqs:
-            score, reasons, matched = best_score(forms, by_item.get(s, []))
+            # Only a candidate name sharing a key with the query can score; the others are skipped cheaply.
+            cands = [f for f in by_item.get(s, []) if form_keys(f) & wanted]
+            score, reasons, matched = best_score(forms, cands)
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
         out.sort(key=lambda r: (-r.score, r.seq))
@@ -212,8 +232,9 @@ class Correlation:
                           .where(items.c.seq == seq)).first()
         if me is None or me.lat is None or me.t_from is None:
             return []
-        keys = [k for k in neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)]
-        keys = [k for k in keys if k not in self._excluded(conn, keys)]
+        keys = neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)
+        excluded = self._excluded(conn, keys)
+        keys = [k for k in keys if k not in excluded]
         rows = conn.execute(select(items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
                             .where(items.c.seq.in_(select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys))),
                                    cond)).all()
