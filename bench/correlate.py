@@ -132,13 +132,14 @@ def main() -> None:
                     sources[str(r.id)] = src
             loaded += len(batch)
         with svc.db.write() as conn:
-            rows = conn.execute(select(items.c.seq, items.c.kind, items.c.body).where(items.c.seq > last_indexed)
+            rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.body)
+                                .where(items.c.seq > last_indexed)
                                 .order_by(items.c.seq)).all()
         for start in range(0, len(rows), 5000):
             with svc.db.write() as conn:
                 for r in rows[start:start + 5000]:
                     body = json.loads(r.body)
-                    hook._index(conn, r.seq, r.kind, body["content"], body.get("identifiers", []), False)
+                    hook._index(conn, r.seq, r.kind, body["content"], body.get("identifiers", []), False, r.id)
         last_indexed = rows[-1].seq if rows else last_indexed
         sizes.append((loaded, storage_bytes(svc)))
         print(f"loaded and indexed {loaded} items in {time.perf_counter() - started:.0f} s", file=sys.stderr)

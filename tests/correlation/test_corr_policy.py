@@ -42,9 +42,9 @@ def reaches(member: str, spec: dict[str, Any]) -> bool:
     return member == AUTHORS[spec["author"]][0] or spec["scope"] == "all" or member in spec["members"]
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                     HealthCheck.too_slow])
-@given(specs=st.lists(item_specs(), min_size=2, max_size=6))
+@given(specs=st.lists(item_specs(), min_size=2, max_size=5))
 def test_correlations_and_notices_reveal_only_what_policy_permits(world: Any, specs: list[dict[str, Any]]) -> None:
     run = next(_run)
     svc = world.svc.correlation
@@ -93,7 +93,7 @@ def test_correlations_and_notices_reveal_only_what_policy_permits(world: Any, sp
             assert notices == []
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(specs=st.lists(item_specs(), min_size=1, max_size=5))
 def test_entity_match_lists_only_visible_entities(world: Any, specs: list[dict[str, Any]]) -> None:
     run = next(_run)

@@ -125,17 +125,20 @@ def test_exclusions_and_noisy_values(world: Any) -> None:
     assert out["correlations"] == [] and out["noisy"] == [{"type": "phone", "value": "+33123456789"}]
 
 
-def test_rebuild_restores_keys(world: Any) -> None:
+def test_rebuild_restores_keys_and_revoked_items_drop_out(world: Any) -> None:
     a = _ent(world, "alice", "Abu Bakr al-Baghdadi", **ALL)
     b = _ent(world, "bob", "Абу Бакр аль-Багдади", **ALL)
     before = world.svc.correlation.storage()
     counts = world.svc.correlation.rebuild()
     assert counts["items"] == 2 and world.svc.correlation.storage() == before
     assert [x["id"] for x in world.svc.correlation.for_item(world.p("alice"), a["id"])["correlations"]] == [b["id"]]
-
-
-def test_revoked_items_drop_out(world: Any) -> None:
-    a = _ent(world, "alice", "Abu Bakr al-Baghdadi", **ALL)
-    b = _ent(world, "bob", "Абу Бакр аль-Багдади", **ALL)
-    world.svc.items.revoke(world.p("bob"), b["id"])
+    world.svc.items.revoke(world.p("bob"), b["id"])  # revoked items drop out
     assert world.svc.correlation.for_item(world.p("alice"), a["id"])["correlations"] == []
+
+
+def test_lineage_links_a_new_name_to_the_old(world: Any) -> None:
+    old = _ent(world, "alice", "Jamaat al-Tawhid wal-Jihad", **ALL)
+    new = world.share("bob", kind="entity", content={"entity_type": "group", "name": "Tanzim Qaidat al-Jihad",
+                                                     "formerly_known_as": [old["id"]]}, **ALL)
+    out = world.svc.correlation.for_item(world.p("carol"), old["id"])["correlations"]
+    assert [(x["id"], x["match"]) for x in out] == [(new["id"], "lineage")]

@@ -55,6 +55,14 @@ def _key(raw: str) -> str:
     return raw if len(raw) <= 250 else raw[:200] + "#" + hashlib.sha256(raw.encode()).hexdigest()[:40]
 
 
+def _describe(key: str) -> dict[str, str]:
+    """A noisy key as the reader may see it: the value comes from the reader's own visible item."""
+    if key.startswith("i:"):
+        _, typ, value = key.split(":", 2)
+        return {"type": typ, "value": value}
+    return {"type": {"g": "place", "c": "place-time", "e": "lineage"}.get(key[0], "other"), "value": key[2:]}
+
+
 class Correlation:
     """Registered as an ``ItemHook`` on ``Items.hooks``: keys are written in the item's own transaction."""
 
@@ -79,10 +87,16 @@ class Correlation:
             return []
         return [n for n in [content.get("name", ""), *content.get("aliases", [])] if n and n.strip()]
 
-    def keys_of(self, kind: str, content: dict[str, Any], identifiers: Sequence[dict[str, str]]) -> set[str]:
+    def keys_of(self, kind: str, content: dict[str, Any], identifiers: Sequence[dict[str, str]],
+                item_id: str = "") -> set[str]:
         keys: set[str] = set()
         for n in self.names_of(kind, content):
             keys.update("n:" + k for k in blocking_keys(analyse(n)))
+        if kind == "entity" and item_id:
+            # Lineage: a group re-formed under a new name points at its earlier entity; both carry that
+            # entity's id as a key, so the new name meets the old one whatever the names are.
+            keys.add(f"e:{item_id}")
+            keys.update(f"e:{ref}" for ref in content.get("formerly_known_as", []))
         found = [(i["type"], i["value"]) for i in identifiers]
         if kind in ("report", "note"):
             text = f"{content.get('title', '')}\n{content.get('body', '')}\n{content.get('content', '')}"
@@ -102,12 +116,12 @@ class Correlation:
         return keys
 
     def _index(self, conn: Connection, seq: int, kind: str, content: dict[str, Any],
-               identifiers: Sequence[dict[str, str]], revoked: bool) -> None:
+               identifiers: Sequence[dict[str, str]], revoked: bool, item_id: str = "") -> None:
         conn.execute(delete(corr_keys).where(corr_keys.c.item_seq == seq))
         conn.execute(delete(corr_names).where(corr_names.c.item_seq == seq))
         if revoked:
             return
-        keys = self.keys_of(kind, content, identifiers)
+        keys = self.keys_of(kind, content, identifiers, item_id)
         if keys:
             conn.execute(insert(corr_keys), [{"key": k, "item_seq": seq} for k in sorted(keys)])
         names = self.names_of(kind, content)
@@ -116,7 +130,7 @@ class Correlation:
 
     def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
         for w in written:
-            self._index(conn, w.seq, w.kind, w.draft.content, w.draft.identifiers, w.revoked)
+            self._index(conn, w.seq, w.kind, w.draft.content, w.draft.identifiers, w.revoked, w.id)
         for w in written:
             if not w.revoked and w.draft.discoverable:
                 self._notify(conn, w.seq)
@@ -163,7 +177,7 @@ class Correlation:
             if k not in out or out[k].score < r.score:
                 out[k] = r
 
-        exact = sorted(k for k in own if k[0] in "ig")
+        exact = sorted(k for k in own if k[0] in "ige")
         for key in exact:
             if self._noisy(conn, key, cond, self.noisy_limit):
                 if noisy_out is not None:
@@ -175,6 +189,8 @@ class Correlation:
                 if key[0] == "i":
                     _, typ, value = key.split(":", 2)
                     put(Related(other, "identifier", 1.0, [f"same {typ} {value}"]))
+                elif key[0] == "e":
+                    put(Related(other, "lineage", 1.0, ["formerly known as / later known as"]))
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
         names = [r.name for r in conn.execute(select(corr_names.c.name).where(corr_names.c.item_seq == seq)
@@ -356,8 +372,7 @@ class Correlation:
         out = [{"id": meta[r.seq].id, "kind": meta[r.seq].kind, "title": meta[r.seq].title,
                 "originator": meta[r.seq].code, "match": r.kind, "score": r.score, "reasons": r.reasons}
                for r in rel if r.seq in meta]
-        noisy_out = [{"type": k.split(":", 2)[1] if k.startswith("i:") else "place",
-                      "value": k.split(":", 2)[2] if k.startswith("i:") else k[2:]} for k in noisy]
+        noisy_out = [_describe(k) for k in noisy]
         self._audit(principal, "correlation.read", item_id, request_id, [o["id"] for o in out])
         return {"item": item_id, "correlations": out, "noisy": noisy_out}
 
@@ -454,14 +469,14 @@ class Correlation:
         last = 0
         while True:
             with self.db.write() as conn:
-                rows = conn.execute(select(items.c.seq, items.c.kind, items.c.revoked, items.c.body)
+                rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.revoked, items.c.body)
                                     .where(items.c.seq > last).order_by(items.c.seq).limit(batch)).all()
                 if not rows:
                     break
                 for r in rows:
                     body = orjson.loads(r.body)
                     self._index(conn, r.seq, r.kind, body.get("content", {}), body.get("identifiers", []),
-                                bool(r.revoked))
+                                bool(r.revoked), r.id)
                 counts["items"] += len(rows)
                 last = rows[-1].seq
         if notices:
