@@ -63,11 +63,11 @@ def _url(value: str) -> str | None:
         parts = urlsplit(v)
         host = (parts.hostname or "").rstrip(".")
         host = host.encode("idna").decode("ascii") if host else ""
+        port = parts.port
     except (ValueError, UnicodeError):
         return None
     if not host:
         return None
-    port = parts.port
     netloc = host if port in (None, 80, 443) else f"{host}:{port}"
     path = parts.path.rstrip("/") or ""
     scheme = "http" if parts.scheme.lower() in ("http", "https") else parts.scheme.lower()
