@@ -286,7 +286,9 @@ class Correlation:
         me = conn.execute(select(items.c.originator_id, items.c.discoverable).where(items.c.seq == seq)).first()
         if me is None or not me.discoverable:
             return
-        related = [r for r in self.related(conn, seq, None) if r.score >= self.notice_threshold]
+        # Names need a high score to bother two members; the other kinds are matches by construction
+        # (same identifier, same place, within the distance and time window).
+        related = [r for r in self.related(conn, seq, None) if r.kind != "name" or r.score >= self.notice_threshold]
         if not related:
             return
         others = {r.seq: r for r in related}
