@@ -165,6 +165,18 @@ def form_keys(form: NameForm) -> frozenset[str]:
     return frozenset(blocking_keys(form))
 
 
+def query_forms(name: str) -> list[NameForm]:
+    """A query name, and its part before a comma when it carries a qualifier ("Preston, Lancashire",
+    "كوراشيكي، اوكاياما"): the qualifier is context, not the name."""
+    forms = [analyse(name)]
+    for sep in ("،", ","):
+        head = name.split(sep, 1)[0]
+        if head != name and head.strip():
+            forms.append(analyse(head))
+            break
+    return forms
+
+
 def blocking_keys(form: NameForm) -> set[str]:
     """Index keys for a name: each token skeleton of two or more classes, the whole skeleton (catches words
     joined or split differently), and its first four classes (catches a differing ending)."""
@@ -261,8 +273,8 @@ class NameIndex:
                 self.postings.setdefault(k, set()).add(key)
 
     def search(self, name: str, limit: int = 10) -> list[Match]:
-        q = analyse(name)
-        keys = blocking_keys(q)
+        qs = query_forms(name)
+        keys = set().union(*(blocking_keys(q) for q in qs))
         counts: dict[int, int] = {}
         usable = [k for k in keys if len(self.postings.get(k, ())) <= self.noisy] or list(keys)
         for k in usable:
@@ -274,8 +286,10 @@ class NameIndex:
         for item in short:
             # Only the names that share a key with the query can be its best match; skip the rest cheaply.
             forms = [f for f in self.names[item] if form_keys(f) & wanted] or self.names[item]
-            s, r, m = best_score([q], forms)
+            s, r, m = best_score(qs, forms)
             if s > 0:
                 out.append(Match(s, item, r, m))
-        out.sort(key=lambda m: (-m.score, m.key))
+        # On equal scores an entity's own name is stronger evidence than one of its aliases.
+        primary = {m.key: m.matched == self.names[m.key][0].original for m in out}
+        out.sort(key=lambda m: (-m.score, not primary[m.key], m.key))
         return out[:limit]

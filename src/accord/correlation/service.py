@@ -27,7 +27,7 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.correlation import identifiers as ident
-from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, form_keys
+from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, form_keys, query_forms
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
@@ -229,18 +229,23 @@ class Correlation:
             return []
         by_item: dict[int, list[NameForm]] = {}
         for s, n in conn.execute(select(corr_names.c.item_seq, corr_names.c.name)
-                                 .where(corr_names.c.item_seq.in_(seqs))):
+                                 .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq,
+                                                                                  corr_names.c.ord)):
             by_item.setdefault(s, []).append(analyse(n))
         out = []
         th = self.name_threshold if threshold is None else threshold
         wanted = {k[2:] for k in usable}
+        primary: set[int] = set()
         for s in seqs:
             # Only a candidate name sharing a key with the query can score; the others are skipped cheaply.
             cands = [f for f in by_item.get(s, []) if form_keys(f) & wanted]
             score, reasons, matched = best_score(forms, cands)
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
-        out.sort(key=lambda r: (-r.score, r.seq))
+                if matched and matched == by_item[s][0].original:
+                    primary.add(s)
+        # On equal scores an entity's own name is stronger evidence than one of its aliases.
+        out.sort(key=lambda r: (-r.score, r.seq not in primary, r.seq))
         return out[:limit] if limit else out
 
     def _near(self, conn: Connection, seq: int, cond: Any, noisy_out: list[str] | None = None) -> list[Related]:
@@ -385,10 +390,9 @@ class Correlation:
             raise ValidationFailed.one("name", f"must be 1-{self.settings.max_name} characters")
         if not 1 <= limit <= 100:
             raise ValidationFailed.one("limit", "must be between 1 and 100")
-        form = analyse(name)
         with self.db.read() as conn:
             cond = and_(items.c.revoked.is_(False), items.c.kind == "entity", visible(principal))
-            rel = self._name_candidates(conn, [form], cond, threshold=0.6, limit=limit)
+            rel = self._name_candidates(conn, query_forms(name), cond, threshold=0.6, limit=limit)
             meta = {r.seq: r for r in conn.execute(
                 select(items.c.seq, items.c.id, items.c.title, members.c.code)
                 .join(members, members.c.id == items.c.originator_id)
