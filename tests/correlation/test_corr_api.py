@@ -56,3 +56,22 @@ def test_quality_small() -> None:
     assert info["queries"] > 200
     assert by["Cyrillic"].recall_at_1 >= 0.9
     assert by["Arabic"].recall_at_1 >= 0.8
+
+
+def test_cli_commands(world: Any, settings: Any) -> None:
+    import orjson
+    from typer.testing import CliRunner
+
+    from accord.cli.main import app
+
+    world.share("bob", kind="entity", content={"entity_type": "person", "name": "أبو بكر البغدادي"},
+                handling={"release": {"scope": "all"}})
+    base = ["--data", settings.data, "--database-url", settings.database_url]
+    runner = CliRunner()
+    r = runner.invoke(app, [*base, "entities", "match", "Abu Bakr al-Baghdadi", "--as", "alice", "--json"])
+    assert r.exit_code == 0, r.output
+    assert [m["originator"] for m in orjson.loads(r.stdout)] == ["BRAVO"]
+    r = runner.invoke(app, [*base, "places", "Багдад", "--json", "--limit", "1"])
+    assert r.exit_code == 0 and orjson.loads(r.stdout)[0]["name"] == "Baghdad"
+    r = runner.invoke(app, [*base, "correlate", "rebuild"])
+    assert r.exit_code == 0 and orjson.loads(r.stdout)["items"] == 1
