@@ -235,16 +235,32 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
     return round(min(1.0, score), 3), reasons
 
 
-def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm]) -> tuple[float, list[str], str]:
-    """Best score over every (query name, candidate name or alias) pair; returns score, reasons, matched name."""
+def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
+               keyed: bool = True) -> tuple[float, list[str], str]:
+    """Best score over the (query name, candidate name or alias) pairs; returns score, reasons, matched name.
+    With ``keyed``, only pairs sharing a blocking key are scored (others cannot be the best match found
+    through the index), which keeps an entity with names in three scripts from costing nine comparisons."""
     best: tuple[float, list[str], str] = (0.0, [], "")
     cands = list(candidates)
     for q in queries:
+        qk = form_keys(q) if keyed else frozenset()
         for c in cands:
+            if keyed and not qk & form_keys(c):
+                continue
             s, r = _pair_score(q, c)
             if s > best[0]:
                 best = (s, r, c.original)
     return best
+
+
+def shortlist(counts: dict[int, int], size: int) -> list[int]:
+    """Candidates by shared keys, most first; those sharing under half as many keys as the best are dropped
+    (a true match across scripts shares several keys; a chance one shares one)."""
+    ranked = sorted(counts, key=lambda i: (-counts[i], i))[:size]
+    if not ranked:
+        return []
+    floor = max(1, counts[ranked[0]] // 2)
+    return [i for i in ranked if counts[i] >= floor]
 
 
 @dataclass(order=True)
@@ -259,7 +275,7 @@ class NameIndex:
     """In-memory version of the stored index (same keys, same retrieval, same score). Used by the quality
     evaluation and by tests; the service runs the same steps in SQL."""
 
-    def __init__(self, noisy: int = 2000, shortlist: int = 200) -> None:
+    def __init__(self, noisy: int = 1000, shortlist: int = 50) -> None:
         self.noisy = noisy
         self.shortlist = shortlist
         self.postings: dict[str, set[int]] = {}
@@ -280,13 +296,9 @@ class NameIndex:
         for k in usable:
             for item in self.postings.get(k, ()):
                 counts[item] = counts.get(item, 0) + 1
-        short = sorted(counts, key=lambda i: -counts[i])[: self.shortlist]
         out = []
-        wanted = set(usable)
-        for item in short:
-            # Only the names that share a key with the query can be its best match; skip the rest cheaply.
-            forms = [f for f in self.names[item] if form_keys(f) & wanted] or self.names[item]
-            s, r, m = best_score(qs, forms)
+        for item in shortlist(counts, self.shortlist):
+            s, r, m = best_score(qs, self.names[item])
             if s > 0:
                 out.append(Match(s, item, r, m))
         # On equal scores an entity's own name is stronger evidence than one of its aliases.

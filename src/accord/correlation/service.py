@@ -27,7 +27,7 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.correlation import identifiers as ident
-from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, form_keys, query_forms
+from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, query_forms, shortlist
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
@@ -224,7 +224,7 @@ class Correlation:
                    .group_by(corr_keys.c.item_seq).subquery())
         q = (select(counted.c.item_seq, counted.c.hits).join(items, items.c.seq == counted.c.item_seq).where(cond)
              .order_by(counted.c.hits.desc(), counted.c.item_seq).limit(self.shortlist))
-        seqs = [r.item_seq for r in conn.execute(q)]
+        seqs = shortlist({r.item_seq: r.hits for r in conn.execute(q)}, self.shortlist)
         if not seqs:
             return []
         by_item: dict[int, list[NameForm]] = {}
@@ -234,12 +234,9 @@ class Correlation:
             by_item.setdefault(s, []).append(analyse(n))
         out = []
         th = self.name_threshold if threshold is None else threshold
-        wanted = {k[2:] for k in usable}
         primary: set[int] = set()
         for s in seqs:
-            # Only a candidate name sharing a key with the query can score; the others are skipped cheaply.
-            cands = [f for f in by_item.get(s, []) if form_keys(f) & wanted]
-            score, reasons, matched = best_score(forms, cands)
+            score, reasons, matched = best_score(forms, by_item.get(s, []))
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
