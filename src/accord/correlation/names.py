@@ -150,14 +150,18 @@ def script_of(text: str) -> str:
 
 @lru_cache(maxsize=200_000)
 def analyse(name: str) -> NameForm:
-    lat = latin(name)
+    return from_latin(name, latin(name), script_of(name))
+
+
+def from_latin(name: str, lat: str, script: str) -> NameForm:
+    """Build the form from an already transliterated name (the store keeps the Latin form and script, so
+    scoring candidates never runs the transliterator again)."""
     toks = [_strip_article(t) for t in lat.split() if t not in _DROP]
     if not toks:  # a name made only of dropped words ("Al Amir") keeps them
         toks = lat.split()
     skels = tuple(s for s in (skeleton(t) for t in toks) if s)
     joined = _DOUBLES.sub(r"\1", "".join(skels))
-    return NameForm(name, lat, tuple(toks), skels, script_of(name), joined, loose(joined), " ".join(toks),
-                    " ".join(skels))
+    return NameForm(name, lat, tuple(toks), skels, script, joined, loose(joined), " ".join(toks), " ".join(skels))
 
 
 @lru_cache(maxsize=200_000)

@@ -27,7 +27,15 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.correlation import identifiers as ident
-from accord.correlation.names import NameForm, analyse, best_score, blocking_keys, query_forms, shortlist
+from accord.correlation.names import (
+    NameForm,
+    analyse,
+    best_score,
+    blocking_keys,
+    from_latin,
+    query_forms,
+    shortlist,
+)
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
@@ -126,7 +134,9 @@ class Correlation:
             conn.execute(insert(corr_keys), [{"key": k, "item_seq": seq} for k in sorted(keys)])
         names = self.names_of(kind, content)
         if names:
-            conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": n} for i, n in enumerate(names)])
+            forms = [analyse(n) for n in names]
+            conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": f.original, "latin": f.latin,
+                                               "script": f.script} for i, f in enumerate(forms)])
 
     def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
         for w in written:
@@ -193,10 +203,11 @@ class Correlation:
                     put(Related(other, "lineage", 1.0, ["formerly known as / later known as"]))
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
-        names = [r.name for r in conn.execute(select(corr_names.c.name).where(corr_names.c.item_seq == seq)
-                                              .order_by(corr_names.c.ord))]
+        names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
+            select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+            .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
         if names:
-            for r in self._name_candidates(conn, [analyse(n) for n in names], cond, noisy_out):
+            for r in self._name_candidates(conn, names, cond, noisy_out):
                 put(r)
         if any(k[0] == "c" for k in own):
             for r in self._near(conn, seq, cond, noisy_out):
@@ -228,10 +239,10 @@ class Correlation:
         if not seqs:
             return []
         by_item: dict[int, list[NameForm]] = {}
-        for s, n in conn.execute(select(corr_names.c.item_seq, corr_names.c.name)
-                                 .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq,
-                                                                                  corr_names.c.ord)):
-            by_item.setdefault(s, []).append(analyse(n))
+        for s, n, lat, script in conn.execute(
+                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+                .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq, corr_names.c.ord)):
+            by_item.setdefault(s, []).append(from_latin(n, lat, script))
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()

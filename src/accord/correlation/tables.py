@@ -27,6 +27,8 @@ corr_names = Table(
     Column("item_seq", PK, ForeignKey("items.seq"), primary_key=True),
     Column("ord", Integer, primary_key=True),
     Column("name", Text, nullable=False),
+    Column("latin", Text, nullable=False),  # transliterated once, at write time
+    Column("script", String(32), nullable=False),
 )
 
 # One row per (recipient's item, other item, kind of match). The other item's id never leaves the server.

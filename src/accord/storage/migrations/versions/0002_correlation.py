@@ -29,6 +29,8 @@ def upgrade() -> None:
         sa.Column("item_seq", _PK, sa.ForeignKey("items.seq"), primary_key=True),
         sa.Column("ord", sa.Integer(), primary_key=True),
         sa.Column("name", sa.Text(), nullable=False),
+        sa.Column("latin", sa.Text(), nullable=False),
+        sa.Column("script", sa.String(32), nullable=False),
     )
     op.create_table(
         "corr_notices",
