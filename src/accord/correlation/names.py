@@ -153,6 +153,7 @@ def analyse(name: str) -> NameForm:
     return from_latin(name, latin(name), script_of(name))
 
 
+@lru_cache(maxsize=200_000)
 def from_latin(name: str, lat: str, script: str) -> NameForm:
     """Build the form from an already transliterated name (the store keeps the Latin form and script, so
     scoring candidates never runs the transliterator again)."""
