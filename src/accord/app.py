@@ -14,6 +14,7 @@ from accord import __version__
 from accord.config import Settings, load_settings
 from accord.http import errors, taxii, web
 from accord.http.api import admin, items
+from accord.http.api import correlation as correlation_api
 from accord.http.api import meetings as meetings_api
 from accord.ops import http as ops_http
 from accord.services import Services, build_services
@@ -60,6 +61,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     ops_http.install(app)  # /healthz, /readyz, /metrics, request ids, access log
     app.include_router(meetings_api.router)
     app.include_router(taxii.router)
+    app.include_router(correlation_api.router)
     web.install(app)
 
     @app.get("/", include_in_schema=False)

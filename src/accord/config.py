@@ -53,6 +53,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("audit_reads", True, "Record every read of item content in the audit trail."),
     Setting("argon2_memory_kib", 65536, "Memory cost of password hashing (argon2id), KiB; lower only for tests."),
     Setting("argon2_time_cost", 3, "Iterations of password hashing (argon2id); lower only for tests."),
+    Setting("correlation_distance_m", 500, "Observations this close (metres) and within the window correlate."),
+    Setting("correlation_window_hours", 48, "Observations this close in time (hours) and in distance correlate."),
+    Setting("correlation_noisy_limit", 50, "A value shared by more items than this is flagged noisy, not linked."),
 )
 
 
@@ -101,6 +104,9 @@ class Settings:
     audit_reads: bool = True
     argon2_memory_kib: int = 65536
     argon2_time_cost: int = 3
+    correlation_distance_m: int = 500
+    correlation_window_hours: int = 48
+    correlation_noisy_limit: int = 50
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property

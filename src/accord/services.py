@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.correlation.service import Correlation
 from accord.events import EventBus, bus_for
 from accord.http.web.store import WebStore
 from accord.meetings import Meetings, Statistics
@@ -33,6 +34,7 @@ class Services:
     web: WebStore
     stix: StixStore
     taxii: TaxiiService
+    correlation: Correlation
 
     def close(self) -> None:
         self.events.close()
@@ -46,10 +48,14 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
     audit = AuditLog(db)
     stats = Statistics(db, audit)
     items = Items(db, audit, settings)
+    correlation = Correlation(db, audit, settings, items, distance_m=settings.correlation_distance_m,
+                              window_hours=settings.correlation_window_hours,
+                              noisy_limit=settings.correlation_noisy_limit)
+    items.hooks.append(correlation)
     stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
     if migrate:
         stix.backfill()  # items stored before the STIX store existed
     return Services(settings=settings, db=db, audit=audit, accounts=Accounts(db, audit, settings),
                     items=items, events=bus_for(db.dialect, db.url), ratelimit=RateLimiter(db),
                     stats=stats, meetings=Meetings(db, audit, stats), web=WebStore(db),
-                    stix=stix, taxii=TaxiiService(stix))
+                    stix=stix, taxii=TaxiiService(stix), correlation=correlation)

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from accord.cli import correlation as correlation_cli
 from accord.cli import meetings as meetings_cli
 from accord.cli import ops as ops_cli
 from accord.cli.stix import export_bundle, import_bundle, is_stix_bundle
@@ -40,6 +41,9 @@ ops_cli.register(app)  # migrate, backup, restore
 app.add_typer(meetings_cli.report_app, name="report")
 app.add_typer(meetings_cli.meeting_app, name="meeting")
 app.command("stats")(meetings_cli.stats_command)
+app.add_typer(correlation_cli.entities_app, name="entities")
+app.add_typer(correlation_cli.correlate_app, name="correlate")
+app.command("places")(correlation_cli.places)
 
 
 class State:

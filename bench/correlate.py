@@ -1,0 +1,200 @@
+"""Correlation bench: with N stored items (entities with aliases in three scripts, observations, reports with
+identifiers), measure
+
+- p50/p99 time to correlate one new item of each kind (the write hook: index its keys, find what it relates to,
+  store deconfliction notices), against a baseline in the same run: a plain indexed exact lookup by item id;
+- entity name match p50/p99 over the stored names (queries in another script, words shuffled), and how often the
+  entity the query was made from comes first (recall@1 at scale);
+- correlation storage in bytes per item at N/2 and N items (SQLite dbstat), whose ratio shows growth is linear;
+- quality: recall@1 and recall@5 per script on the offline GeoNames evaluation set (accord.correlation.evaluation).
+
+Usage: python bench/correlate.py [--quick] [--items N]. Prints one JSON object as its last line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, text
+
+from accord.config import load_settings
+from accord.correlation.evaluation import evaluate, load_cities
+from accord.correlation.names import script_of
+from accord.services import build_services
+from accord.sharing.items import WrittenItem
+from accord.storage.schema import items
+
+
+def pct(xs: list[float], p: float) -> float:
+    xs = sorted(xs)
+    return round(xs[min(len(xs) - 1, int(p * len(xs)))] * 1000, 3)
+
+
+def name_pool() -> list[tuple[str, str, str]]:
+    """(Latin, Arabic-script, Cyrillic) spellings of one-word GeoNames place names, used as name parts."""
+    pool = []
+    for c in load_cities(15000):
+        if " " in c["name"] or "-" in c["name"]:
+            continue
+        ar = next((a for a in c["alternatenames"] if script_of(a) == "Arabic" and " " not in a), None)
+        cy = next((a for a in c["alternatenames"] if script_of(a) == "Cyrillic" and " " not in a), None)
+        if ar and cy:
+            pool.append((c["name"], ar, cy))
+    return pool
+
+
+class Timed:
+    """Wraps the correlation hook to time it inside the item's own write transaction."""
+
+    def __init__(self, hook: Any) -> None:
+        self.hook = hook
+        self.times: list[float] = []
+
+    def items_written(self, conn: Any, principal: Any, written: list[WrittenItem]) -> None:
+        t = time.perf_counter()
+        self.hook.items_written(conn, principal, written)
+        self.times.append(time.perf_counter() - t)
+
+
+def make_item(rng: random.Random, pool: list[tuple[str, str, str]], kind: str, n_phones: int,
+              members: list[str]) -> tuple[dict[str, Any], tuple[list[str], int] | None]:
+    rel = rng.choice([{"scope": "all"}, {"scope": "originator"},
+                      {"scope": "members", "members": [rng.choice(members)]}])
+    base: dict[str, Any] = {"kind": kind, "handling": {"release": rel}}
+    if kind == "entity":
+        parts = [rng.randrange(len(pool)) for _ in range(rng.choice((2, 3)))]
+        base["content"] = {"entity_type": "person", "name": " ".join(pool[p][0] for p in parts),
+                           "aliases": [" ".join(pool[p][1] for p in parts), " ".join(pool[p][2] for p in parts)]}
+        return base, (parts, int(rel["scope"] == "all"))
+    if kind == "observation":
+        ts = time.gmtime(1735689600 + rng.randrange(730) * 86400 + rng.randrange(86400))
+        base["content"] = {"lat": rng.uniform(29, 37), "lon": rng.uniform(38, 48),
+                           "observed_from": time.strftime("%Y-%m-%dT%H:%M:%SZ", ts)}
+        return base, None
+    phone = f"+96477{rng.randrange(n_phones):08d}"
+    base["content"] = {"title": "report", "body": f"contact {phone}"}
+    base["identifiers"] = [{"type": "phone", "value": phone},
+                           {"type": "email", "value": f"user{rng.randrange(n_phones)}@example.org"}]
+    return base, None
+
+
+def storage_bytes(svc: Any) -> int:
+    with svc.db.read() as conn:
+        rows = conn.execute(text("SELECT name, SUM(pgsize) FROM dbstat GROUP BY name")).all()
+    return sum(int(s) for n, s in rows if n.startswith(("corr_", "ix_corr_", "sqlite_autoindex_corr_")))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--items", type=int, default=None)
+    ap.add_argument("--samples", type=int, default=None)
+    args = ap.parse_args()
+    n_items = args.items or (6_000 if args.quick else 1_000_000)
+    samples = args.samples or (40 if args.quick else 300)
+    rng = random.Random(7)
+    tmp = tempfile.mkdtemp(prefix="accord-bench-")
+    settings = load_settings(env={}, data=tmp, database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
+                             secret_key="b" * 40, audit_reads=False)
+    svc = build_services(settings)
+    acc = svc.accounts
+    members = ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]
+    for m in members:
+        acc.add_member(m, m.title())
+        acc.add_user(f"{m.lower()}-analyst", m, "analyst", "password-" + m.lower(), clearance=4)
+    principals = {m: acc.principal_for(f"{m.lower()}-analyst") for m in members}
+    pool = name_pool()
+    kinds = ["entity", "entity", "observation", "observation", "report"]
+    sources: dict[str, tuple[list[int], int]] = {}
+    hook = svc.correlation
+    svc.items.hooks.clear()  # bulk load without the hook, then index in bulk (as `accord correlate rebuild`)
+    started = time.perf_counter()
+    sizes: list[tuple[int, int]] = []
+    loaded, last_indexed = 0, 0
+    for target in (n_items // 2, n_items):
+        while loaded < target:
+            batch, meta = [], []
+            for _ in range(min(5000, target - loaded)):
+                obj, src = make_item(rng, pool, rng.choice(kinds), max(10, n_items // 20), members)
+                batch.append(obj)
+                meta.append(src)
+            m = members[loaded // 5000 % len(members)]
+            results = svc.items.create_many(principals[m], batch)
+            for r, src in zip(results, meta, strict=True):
+                # Sources for the match queries: entities released to all, so the reader may see every one.
+                if r.ok and src is not None and len(sources) < 5000 and src[1]:
+                    sources[str(r.id)] = src
+            loaded += len(batch)
+        with svc.db.write() as conn:
+            rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.body)
+                                .where(items.c.seq > last_indexed)
+                                .order_by(items.c.seq)).all()
+        for start in range(0, len(rows), 5000):
+            with svc.db.write() as conn:
+                for r in rows[start:start + 5000]:
+                    body = json.loads(r.body)
+                    hook._index(conn, r.seq, r.kind, body["content"], body.get("identifiers", []), False, r.id)
+        last_indexed = rows[-1].seq if rows else last_indexed
+        sizes.append((loaded, storage_bytes(svc)))
+        print(f"loaded and indexed {loaded} items in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+
+    timed = Timed(hook)
+    svc.items.hooks.append(timed)
+    per_kind: dict[str, dict[str, float]] = {}
+    for kind in ("entity", "observation", "report"):
+        timed.times.clear()
+        for i in range(samples):
+            obj, _ = make_item(rng, pool, kind, max(10, n_items // 20), members)
+            svc.items.create_many(principals[members[i % len(members)]], [obj])
+        per_kind[kind] = {"p50_ms": pct(timed.times, 0.5), "p99_ms": pct(timed.times, 0.99)}
+
+    reader = principals["ALPHA"]
+    match_times, hits = [], 0
+    src_items = list(sources.items())
+    rng.shuffle(src_items)
+    for item_id, (parts, _) in src_items[:samples]:
+        script = rng.choice((1, 2))
+        words = [pool[p][script] for p in parts]
+        rng.shuffle(words)
+        t = time.perf_counter()
+        found = hook.match(reader, " ".join(words), 10)
+        match_times.append(time.perf_counter() - t)
+        hits += bool(found) and found[0]["id"] == item_id
+    visible_sources = len(src_items[:samples])
+
+    base_times = []
+    ids = [i for i, _ in src_items[:samples]]
+    for item_id in ids:
+        t = time.perf_counter()
+        with svc.db.read() as conn:
+            conn.execute(select(items.c.seq).where(items.c.id == item_id)).first()
+        base_times.append(time.perf_counter() - t)
+
+    quality, info = evaluate(min_population=1_000_000 if args.quick else 100_000,
+                             max_queries_per_script=150 if args.quick else None)
+    (n1, b1), (n2, b2) = sizes
+    out = {
+        "bench": "correlate", "items": n_items, "samples": samples,
+        "correlate_new_item": per_kind,
+        "entity_match": {"p50_ms": pct(match_times, 0.5), "p99_ms": pct(match_times, 0.99),
+                         "recall_at_1_cross_script": round(hits / max(1, visible_sources), 3)},
+        "baseline_exact_lookup": {"p50_ms": pct(base_times, 0.5), "p99_ms": pct(base_times, 0.99)},
+        "storage_bytes_per_item": {str(n1): round(b1 / n1, 1), str(n2): round(b2 / n2, 1),
+                                   "ratio": round((b2 / n2) / (b1 / n1), 3)},
+        "quality": {"set": f"GeoNames cities >= {1_000_000 if args.quick else 100_000} inhabitants", **info,
+                    "per_script": [q.as_dict() for q in quality]},
+        "ratio_entity_match_p50_to_baseline_p50": round(pct(match_times, 0.5) / max(pct(base_times, 0.5), 1e-3), 1),
+    }
+    svc.close()
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main()

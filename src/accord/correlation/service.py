@@ -1,0 +1,514 @@
+"""The Correlation service: index keys as items are written, find related items at query time, and tell members
+who cannot see each other's items that they hold related information (deconfliction notices).
+
+Storage: each item stores its own keys (name blocking keys, canonical identifiers, cell-day keys, gazetteer place
+ids) and, for entities, its names. Correlated pairs are never stored; they are found by joining on the key index
+when asked, so storage is linear in items. The only pair-shaped rows are notices, one per member told.
+
+Who learns what: every read joins the other item through ``policy.visible``; a reader sees a correlation only
+between two items they may both see, and the "noisy" guard (a value shared by more items than the limit) is
+evaluated over the reader's visible items only, so hidden items change nothing a reader receives. Notices are
+computed server-side when an item is written; they name the other member and the kind and score of the match,
+never the other item.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, delete, exists, func, insert, select
+
+from accord import clock
+from accord.audit.chain import AuditEvent, AuditLog
+from accord.config import Settings
+from accord.correlation import identifiers as ident
+from accord.correlation.names import (
+    NameForm,
+    analyse,
+    best_score,
+    blocking_keys,
+    from_latin,
+    query_forms,
+    shortlist,
+)
+from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
+from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
+from accord.errors import NotFound, PermissionDenied, ValidationFailed
+from accord.sharing.handling import ADMIN_ROLES, Principal
+from accord.sharing.items import Items, WrittenItem
+from accord.sharing.policy import visible
+from accord.sharing.validate import IDENTIFIER_TYPES, parse_id
+from accord.storage.database import Database
+from accord.storage.schema import item_release, items, members
+
+__all__ = ["Correlation", "Related"]
+
+EXCLUDABLE = (*IDENTIFIER_TYPES, "name", "place")
+
+
+@dataclass
+class Related:
+    seq: int
+    kind: str  # name | identifier | place-time | place-name
+    score: float
+    reasons: list[str] = field(default_factory=list)
+
+
+def _key(raw: str) -> str:
+    return raw if len(raw) <= 250 else raw[:200] + "#" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _describe(key: str) -> dict[str, str]:
+    """A noisy key as the reader may see it: the value comes from the reader's own visible item."""
+    if key.startswith("i:"):
+        _, typ, value = key.split(":", 2)
+        return {"type": typ, "value": value}
+    return {"type": {"g": "place", "c": "place-time", "e": "lineage"}.get(key[0], "other"), "value": key[2:]}
+
+
+class Correlation:
+    """Registered as an ``ItemHook`` on ``Items.hooks``: keys are written in the item's own transaction."""
+
+    def __init__(self, db: Database, audit: AuditLog, settings: Settings, items_service: Items, *,
+                 distance_m: float = 500.0, window_hours: float = 48.0, noisy_limit: int = 50,
+                 name_threshold: float = 0.82, notice_threshold: float = 0.88, shortlist: int = 50) -> None:
+        self.db = db
+        self.audit = audit
+        self.settings = settings
+        self.items = items_service
+        self.distance_m = distance_m
+        self.window_s = window_hours * 3600
+        self.noisy_limit = noisy_limit
+        self.name_threshold = name_threshold
+        self.notice_threshold = notice_threshold
+        self.shortlist = shortlist
+        self.gazetteer = Gazetteer()
+
+    # ----- keys ------------------------------------------------------------------------------------------
+    def names_of(self, kind: str, content: dict[str, Any]) -> list[str]:
+        if kind != "entity":
+            return []
+        return [n for n in [content.get("name", ""), *content.get("aliases", [])] if n and n.strip()]
+
+    def keys_of(self, kind: str, content: dict[str, Any], identifiers: Sequence[dict[str, str]],
+                item_id: str = "") -> set[str]:
+        keys: set[str] = set()
+        for n in self.names_of(kind, content):
+            keys.update("n:" + k for k in blocking_keys(analyse(n)))
+        if kind == "entity" and item_id:
+            # Lineage: a group re-formed under a new name points at its earlier entity; both carry that
+            # entity's id as a key, so the new name meets the old one whatever the names are.
+            keys.add(f"e:{item_id}")
+            keys.update(f"e:{ref}" for ref in content.get("formerly_known_as", []))
+        found = [(i["type"], i["value"]) for i in identifiers]
+        if kind in ("report", "note"):
+            text = f"{content.get('title', '')}\n{content.get('body', '')}\n{content.get('content', '')}"
+            found.extend(ident.extract(text))
+            keys.update(f"g:{gid}" for gid in self.gazetteer.mentioned(text))
+        for t, v in found:
+            c = ident.canonical(t, v)
+            if c:
+                keys.add(_key(f"i:{t}:{c}"))
+        if kind == "observation":
+            keys.update(cell_keys(content["lat"], content["lon"], content["observed_from"],
+                                  content.get("observed_to")))
+            if content.get("place_name"):
+                place = self.gazetteer.resolve(content["place_name"])
+                if place:
+                    keys.add(f"g:{place.geonameid}")
+        return keys
+
+    def _index(self, conn: Connection, seq: int, kind: str, content: dict[str, Any],
+               identifiers: Sequence[dict[str, str]], revoked: bool, item_id: str = "") -> None:
+        conn.execute(delete(corr_keys).where(corr_keys.c.item_seq == seq))
+        conn.execute(delete(corr_names).where(corr_names.c.item_seq == seq))
+        if revoked:
+            return
+        keys = self.keys_of(kind, content, identifiers, item_id)
+        if keys:
+            conn.execute(insert(corr_keys), [{"key": k, "item_seq": seq} for k in sorted(keys)])
+        names = self.names_of(kind, content)
+        if names:
+            forms = [analyse(n) for n in names]
+            conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": f.original, "latin": f.latin,
+                                               "script": f.script} for i, f in enumerate(forms)])
+
+    def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
+        for w in written:
+            self._index(conn, w.seq, w.kind, w.draft.content, w.draft.identifiers, w.revoked, w.id)
+        for w in written:
+            if not w.revoked and w.draft.discoverable:
+                self._notify(conn, w.seq)
+
+    # ----- finding related items -------------------------------------------------------------------------
+    def _excluded(self, conn: Connection, keys: Iterable[str]) -> set[str]:
+        ks = sorted(set(keys))
+        if not ks:
+            return set()
+        return set(conn.execute(select(corr_exclusions.c.key).where(corr_exclusions.c.key.in_(ks))).scalars())
+
+    def _base(self, principal: Principal | None, seq: int) -> Any:
+        """Condition on the other item (``items``): not this one, not revoked, and visible to the reader."""
+        cond = and_(items.c.seq != seq, items.c.revoked.is_(False))
+        return and_(cond, visible(principal)) if principal is not None else cond
+
+    def _noisy(self, conn: Connection, key: str, cond: Any, limit: int) -> bool:
+        sub = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+               .where(corr_keys.c.key == key, cond).limit(limit + 2))
+        return int(conn.execute(select(func.count()).select_from(sub.subquery())).scalar_one()) > limit
+
+    @staticmethod
+    def _common(conn: Connection, keys: list[str], cap: int) -> set[str]:
+        """The keys carried by more than ``cap`` items: one index-only GROUP BY (its IN list compiles once and
+        is cached by SQLAlchemy, unlike a statement whose shape depends on the number of keys)."""
+        q = (select(corr_keys.c.key).where(corr_keys.c.key.in_(keys)).group_by(corr_keys.c.key)
+             .having(func.count() > cap))
+        return set(conn.execute(q).scalars())
+
+    def related(self, conn: Connection, seq: int, principal: Principal | None,
+                noisy_out: list[str] | None = None) -> list[Related]:
+        """Items related to item ``seq``. With a principal, only items that principal may see (the caller has
+        already checked that ``seq`` itself is visible); without, every item (for notices)."""
+        own = set(conn.execute(select(corr_keys.c.key).where(corr_keys.c.item_seq == seq)).scalars())
+        own -= self._excluded(conn, own)
+        cond = self._base(principal, seq)
+        out: dict[tuple[int, str], Related] = {}
+
+        def put(r: Related) -> None:
+            k = (r.seq, r.kind)
+            if k not in out or out[k].score < r.score:
+                out[k] = r
+
+        exact = sorted(k for k in own if k[0] in "ige")
+        for key in exact:
+            if self._noisy(conn, key, cond, self.noisy_limit):
+                if noisy_out is not None:
+                    noisy_out.append(key)
+                continue
+            rows = conn.execute(select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+                                .where(corr_keys.c.key == key, cond)).scalars()
+            for other in rows:
+                if key[0] == "i":
+                    _, typ, value = key.split(":", 2)
+                    put(Related(other, "identifier", 1.0, [f"same {typ} {value}"]))
+                elif key[0] == "e":
+                    put(Related(other, "lineage", 1.0, ["formerly known as / later known as"]))
+                else:
+                    put(Related(other, "place-name", 0.9, ["names the same place"]))
+        names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
+            select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+            .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
+        if names:
+            for r in self._name_candidates(conn, names, cond, noisy_out):
+                put(r)
+        if any(k[0] == "c" for k in own):
+            for r in self._near(conn, seq, cond, noisy_out):
+                put(r)
+        return sorted(out.values(), key=lambda r: (-r.score, r.seq))
+
+    def _name_candidates(self, conn: Connection, forms: list[NameForm], cond: Any,
+                         noisy_out: list[str] | None = None, threshold: float | None = None,
+                         limit: int | None = None) -> list[Related]:
+        keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
+        excluded = self._excluded(conn, keys)
+        keys = [k for k in keys if k not in excluded]
+        if not keys:
+            return []
+        # Keys shared by very many items (a common given name) are skipped for candidate retrieval as long as a
+        # rarer key remains. This is a cost decision counted hub-wide from the key index alone (counting over
+        # the reader's visible items would scan those long lists on every query): what it can reveal is that a
+        # name part is common in the hub, never an item. Results are still only visible items.
+        cap = max(self.noisy_limit * 20, 500)
+        common = self._common(conn, keys, cap)
+        usable = [k for k in keys if k not in common] or keys
+        # Count shared keys first (a GROUP BY subquery is materialised, so the plan is driven by the key index),
+        # then keep the candidates the reader may see.
+        counted = (select(corr_keys.c.item_seq, func.count().label("hits")).where(corr_keys.c.key.in_(usable))
+                   .group_by(corr_keys.c.item_seq).subquery())
+        q = (select(counted.c.item_seq, counted.c.hits).join(items, items.c.seq == counted.c.item_seq).where(cond)
+             .order_by(counted.c.hits.desc(), counted.c.item_seq).limit(self.shortlist))
+        seqs = shortlist({r.item_seq: r.hits for r in conn.execute(q)}, self.shortlist)
+        if not seqs:
+            return []
+        by_item: dict[int, list[NameForm]] = {}
+        for s, n, lat, script in conn.execute(
+                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+                .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq, corr_names.c.ord)):
+            by_item.setdefault(s, []).append(from_latin(n, lat, script))
+        out = []
+        th = self.name_threshold if threshold is None else threshold
+        primary: set[int] = set()
+        for s in seqs:
+            score, reasons, matched = best_score(forms, by_item.get(s, []))
+            if score >= th:
+                out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
+                if matched and matched == by_item[s][0].original:
+                    primary.add(s)
+        # On equal scores an entity's own name is stronger evidence than one of its aliases.
+        out.sort(key=lambda r: (-r.score, r.seq not in primary, r.seq))
+        return out[:limit] if limit else out
+
+    def _near(self, conn: Connection, seq: int, cond: Any, noisy_out: list[str] | None = None) -> list[Related]:
+        me = conn.execute(select(items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
+                          .where(items.c.seq == seq)).first()
+        if me is None or me.lat is None or me.t_from is None:
+            return []
+        keys = neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)
+        excluded = self._excluded(conn, keys)
+        keys = [k for k in keys if k not in excluded]
+        rows = conn.execute(select(items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
+                            .where(items.c.seq.in_(select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys))),
+                                   cond)).all()
+        out = []
+        for r in rows:
+            d = haversine_m(me.lat, me.lon, r.lat, r.lon)
+            gap = time_gap_s(me.t_from, me.t_to, r.t_from, r.t_to)
+            if d <= self.distance_m and gap <= self.window_s:
+                score = round(1.0 - 0.5 * (d / self.distance_m) - 0.4 * (gap / self.window_s), 3)
+                out.append(Related(r.seq, "place-time", max(score, 0.1),
+                                   [f"{d:.0f} m apart", "overlapping in time" if gap == 0 else
+                                    f"{gap / 3600:.1f} h apart"]))
+        if len(out) > self.noisy_limit:
+            # A crowded place and time (a city centre, a checkpoint): flagged, not linked one by one.
+            if noisy_out is not None:
+                noisy_out.append(f"c:{me.lat:.4f},{me.lon:.4f}")
+            return []
+        return out
+
+    # ----- deconfliction notices -------------------------------------------------------------------------
+    @staticmethod
+    def _reaches(conn: Connection, member_id: int, seq: int) -> bool:
+        """Whether a member (as an organisation) is among those an item is released to."""
+        row = conn.execute(select(items.c.originator_id, items.c.release_scope).where(items.c.seq == seq)).first()
+        if row is None:
+            return False
+        if row.originator_id == member_id or row.release_scope == "all":
+            return True
+        return row.release_scope == "members" and conn.execute(select(exists().where(
+            item_release.c.item_seq == seq, item_release.c.member_id == member_id))).scalar_one()
+
+    def _notify(self, conn: Connection, seq: int) -> None:
+        me = conn.execute(select(items.c.originator_id, items.c.discoverable).where(items.c.seq == seq)).first()
+        if me is None or not me.discoverable:
+            return
+        # Names need a high score to bother two members; the other kinds are matches by construction
+        # (same identifier, same place, within the distance and time window).
+        related = [r for r in self.related(conn, seq, None) if r.kind != "name" or r.score >= self.notice_threshold]
+        if not related:
+            return
+        others = {r.seq: r for r in related}
+        rows = conn.execute(select(items.c.seq, items.c.originator_id, items.c.discoverable)
+                            .where(items.c.seq.in_(list(others)))).all()
+        now = clock.now()
+        for o in rows:
+            if o.originator_id == me.originator_id or not o.discoverable:
+                continue
+            if self._reaches(conn, me.originator_id, o.seq) or self._reaches(conn, o.originator_id, seq):
+                continue
+            r = others[o.seq]
+            for mine, theirs, member, other_member in ((seq, o.seq, me.originator_id, o.originator_id),
+                                                       (o.seq, seq, o.originator_id, me.originator_id)):
+                exists_q = select(corr_notices.c.id).where(corr_notices.c.item_seq == mine,
+                                                           corr_notices.c.other_item_seq == theirs,
+                                                           corr_notices.c.kind == r.kind)
+                if conn.execute(exists_q).first() is None:
+                    conn.execute(insert(corr_notices).values(
+                        id="ntc_" + secrets.token_urlsafe(18), member_id=member, item_seq=mine,
+                        other_member_id=other_member, other_item_seq=theirs, kind=r.kind, score=r.score,
+                        created=now, state="open"))
+
+    def notices(self, principal: Principal, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+        """Notices addressed to the caller's member about items the caller may see."""
+        if principal.is_consumer:
+            return []
+        other = members.alias("other")
+        q = (select(corr_notices.c.id, items.c.id.label("item"), other.c.code.label("member"), corr_notices.c.kind,
+                    corr_notices.c.score, corr_notices.c.created, corr_notices.c.state)
+             .join(items, items.c.seq == corr_notices.c.item_seq)
+             .join(other, other.c.id == corr_notices.c.other_member_id)
+             .where(corr_notices.c.member_id == principal.member_id, visible(principal), items.c.revoked.is_(False))
+             .order_by(corr_notices.c.created.desc(), corr_notices.c.id).limit(limit))
+        if state:
+            if state not in ("open", "released"):
+                raise ValidationFailed.one("state", "must be open or released")
+            q = q.where(corr_notices.c.state == state)
+        with self.db.read() as conn:
+            out = [{"id": r.id, "item": r.item, "member": r.member, "kind": r.kind, "score": round(r.score, 3),
+                    "created": r.created, "state": r.state,
+                    "message": f"your item {r.item} relates to information held by member {r.member} "
+                               f"({r.kind} match {r.score:.2f})"} for r in conn.execute(q)]
+        return out
+
+    def release_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:
+        """One step: release the caller's item to the member named in the notice."""
+        with self.db.read() as conn:
+            row = conn.execute(
+                select(corr_notices.c.id, items.c.id.label("item"), members.c.code.label("member"))
+                .join(items, items.c.seq == corr_notices.c.item_seq)
+                .join(members, members.c.id == corr_notices.c.other_member_id)
+                .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
+                       visible(principal), items.c.revoked.is_(False))).first()
+        if row is None or principal.is_consumer:
+            raise NotFound()
+        if not principal.can_write:
+            raise PermissionDenied("only the originator's analysts release an item")
+        item = self.items.release(principal, row.item, [row.member], request_id=request_id)
+        with self.db.write() as conn:
+            conn.execute(corr_notices.update().where(corr_notices.c.id == notice_id).values(state="released"))
+            self.audit.append(conn, [AuditEvent("correlation.notice.release", principal.user_id,
+                                                principal.member_code, row.item, request_id,
+                                                {"notice": notice_id, "to": row.member, "via": principal.via})])
+        return {"notice": notice_id, "state": "released", "item": item}
+
+    # ----- reads for readers -----------------------------------------------------------------------------
+    def for_item(self, principal: Principal, item_id: str, request_id: str | None = None) -> dict[str, Any]:
+        if parse_id(item_id) is None:
+            raise NotFound()
+        noisy: list[str] = []
+        with self.db.read() as conn:
+            me = conn.execute(select(items.c.seq).where(items.c.id == item_id, visible(principal))).first()
+            if me is None:
+                raise NotFound()
+            rel = self.related(conn, me.seq, principal, noisy)
+            meta = {}
+            if rel:
+                meta = {r.seq: r for r in conn.execute(
+                    select(items.c.seq, items.c.id, items.c.kind, items.c.title, members.c.code)
+                    .join(members, members.c.id == items.c.originator_id)
+                    .where(items.c.seq.in_([x.seq for x in rel]), visible(principal)))}
+        out = [{"id": meta[r.seq].id, "kind": meta[r.seq].kind, "title": meta[r.seq].title,
+                "originator": meta[r.seq].code, "match": r.kind, "score": r.score, "reasons": r.reasons}
+               for r in rel if r.seq in meta]
+        noisy_out = [_describe(k) for k in noisy]
+        self._audit(principal, "correlation.read", item_id, request_id, [o["id"] for o in out])
+        return {"item": item_id, "correlations": out, "noisy": noisy_out}
+
+    def match(self, principal: Principal, name: str, limit: int = 10,
+              request_id: str | None = None) -> list[dict[str, Any]]:
+        """Visible entities whose name or an alias matches ``name`` in any script, best first."""
+        if not name or not name.strip() or len(name) > self.settings.max_name:
+            raise ValidationFailed.one("name", f"must be 1-{self.settings.max_name} characters")
+        if not 1 <= limit <= 100:
+            raise ValidationFailed.one("limit", "must be between 1 and 100")
+        with self.db.read() as conn:
+            cond = and_(items.c.revoked.is_(False), items.c.kind == "entity", visible(principal))
+            rel = self._name_candidates(conn, query_forms(name), cond, threshold=0.6, limit=limit)
+            meta = {r.seq: r for r in conn.execute(
+                select(items.c.seq, items.c.id, items.c.title, members.c.code)
+                .join(members, members.c.id == items.c.originator_id)
+                .where(items.c.seq.in_([x.seq for x in rel]), visible(principal)))} if rel else {}
+        out = [{"id": meta[r.seq].id, "name": meta[r.seq].title, "originator": meta[r.seq].code,
+                "score": r.score, "reasons": r.reasons} for r in rel if r.seq in meta]
+        self._audit(principal, "entity.match", None, request_id, [o["id"] for o in out])
+        return out
+
+    def _audit(self, principal: Principal, action: str, item_id: str | None, request_id: str | None,
+               ids: list[str]) -> None:
+        if self.settings.audit_reads:
+            d: dict[str, Any] = {"ids": ids, "via": principal.via}
+            if principal.token_id is not None:
+                d["token"] = principal.token_id
+            self.audit.record(AuditEvent(action, principal.user_id, principal.member_code, item_id, request_id, d))
+
+    # ----- exclusions ------------------------------------------------------------------------------------
+    @staticmethod
+    def _admin(principal: Principal) -> None:
+        if principal.role not in ADMIN_ROLES:
+            raise PermissionDenied("only member administrators keep the exclusion list")
+
+    def exclusion_keys(self, typ: str, value: str) -> list[str]:
+        if typ not in EXCLUDABLE:
+            raise ValidationFailed.one("type", f"must be one of {', '.join(EXCLUDABLE)}")
+        if not isinstance(value, str) or not value.strip() or len(value) > self.settings.max_name:
+            raise ValidationFailed.one("value", "must be a non-empty string")
+        if typ == "name":
+            f = analyse(value)
+            return [f"n:j:{f.joined}"] if f.joined else []
+        if typ == "place":
+            place = self.gazetteer.resolve(value)
+            return [f"g:{place.geonameid}"] if place else []
+        c = ident.canonical(typ, value)
+        return [_key(f"i:{typ}:{c}")] if c else []
+
+    def exclusions(self, principal: Principal) -> list[dict[str, Any]]:
+        self._admin(principal)
+        with self.db.read() as conn:
+            return [{"id": r.id, "type": r.type, "value": r.value, "key": r.key, "added_by": r.code,
+                     "created": r.created}
+                    for r in conn.execute(select(corr_exclusions, members.c.code)
+                                          .join(members, members.c.id == corr_exclusions.c.member_id)
+                                          .order_by(corr_exclusions.c.id))]
+
+    def add_exclusion(self, principal: Principal, typ: str, value: str,
+                      request_id: str | None = None) -> dict[str, Any]:
+        self._admin(principal)
+        keys = self.exclusion_keys(typ, value)
+        if not keys:
+            raise ValidationFailed.one("value", f"is not a {typ} that could correlate")
+        with self.db.write() as conn:
+            if conn.execute(select(corr_exclusions.c.id).where(corr_exclusions.c.key == keys[0])).first() is None:
+                conn.execute(insert(corr_exclusions).values(key=keys[0], type=typ, value=value.strip(),
+                                                            member_id=principal.member_id, created=clock.now()))
+            self.audit.append(conn, [AuditEvent("correlation.exclusion.add", principal.user_id,
+                                                principal.member_code, None, request_id,
+                                                {"type": typ, "key": keys[0]})])
+            row = conn.execute(select(corr_exclusions).where(corr_exclusions.c.key == keys[0])).one()
+        return {"id": row.id, "type": row.type, "value": row.value, "key": row.key}
+
+    def remove_exclusion(self, principal: Principal, exclusion_id: int, request_id: str | None = None) -> None:
+        self._admin(principal)
+        with self.db.write() as conn:
+            n = conn.execute(delete(corr_exclusions).where(corr_exclusions.c.id == exclusion_id)).rowcount
+            if not n:
+                raise NotFound()
+            self.audit.append(conn, [AuditEvent("correlation.exclusion.remove", principal.user_id,
+                                                principal.member_code, None, request_id, {"id": exclusion_id})])
+
+    # ----- rebuild ---------------------------------------------------------------------------------------
+    def rebuild(self, batch: int = 2000, notices: bool = True) -> dict[str, int]:
+        """Recompute every key (and, unless told not to, every open notice) from the stored items."""
+        counts = {"items": 0, "keys": 0, "notices": 0}
+        with self.db.write() as conn:
+            conn.execute(delete(corr_keys))
+            conn.execute(delete(corr_names))
+            conn.execute(delete(corr_notices).where(corr_notices.c.state == "open"))
+        last = 0
+        while True:
+            with self.db.write() as conn:
+                rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.revoked, items.c.body)
+                                    .where(items.c.seq > last).order_by(items.c.seq).limit(batch)).all()
+                if not rows:
+                    break
+                for r in rows:
+                    body = orjson.loads(r.body)
+                    self._index(conn, r.seq, r.kind, body.get("content", {}), body.get("identifiers", []),
+                                bool(r.revoked), r.id)
+                counts["items"] += len(rows)
+                last = rows[-1].seq
+        if notices:
+            last = 0
+            while True:
+                with self.db.write() as conn:
+                    seqs = conn.execute(select(items.c.seq).where(items.c.seq > last, items.c.revoked.is_(False),
+                                                                  items.c.discoverable.is_(True))
+                                        .order_by(items.c.seq).limit(batch)).scalars().all()
+                    if not seqs:
+                        break
+                    for s in seqs:
+                        self._notify(conn, s)
+                    last = seqs[-1]
+        with self.db.read() as conn:
+            counts["keys"] = int(conn.execute(select(func.count()).select_from(corr_keys)).scalar_one())
+            counts["notices"] = int(conn.execute(select(func.count()).select_from(corr_notices)).scalar_one())
+        return counts
+
+    def storage(self) -> dict[str, int]:
+        with self.db.read() as conn:
+            return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one())
+                    for t in (corr_keys, corr_names, corr_notices)}
+

@@ -1,0 +1,112 @@
+"""Property-based: no correlation response (list, noisy flags, match, notice, error) reveals more than the
+access policy permits. The oracle below is written independently of ``policy.visible``."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from accord.errors import NotFound
+
+AUTHORS = {"alice": ("ALPHA", 3), "bob": ("BRAVO", 2), "carol": ("CHARLIE", 4)}
+READERS = ["hub", "alice", "aadmin", "bob", "breader", "bunit", "carol"]
+MEMBERS = ["ALPHA", "BRAVO", "CHARLIE"]
+_run = itertools.count()
+
+
+@st.composite
+def item_specs(draw: Any) -> dict[str, Any]:
+    author = draw(st.sampled_from(sorted(AUTHORS)))
+    scope = draw(st.sampled_from(["originator", "members", "all"]))
+    members = sorted(draw(st.sets(st.sampled_from(MEMBERS), min_size=1))) if scope == "members" else []
+    if scope == "members" and members == [AUTHORS[author][0]]:
+        members = sorted({*members, "BRAVO" if author != "bob" else "ALPHA"})
+    return {"author": author, "scope": scope, "members": members,
+            "classification": draw(st.integers(0, AUTHORS[author][1])), "consumers": draw(st.booleans()),
+            "discoverable": draw(st.booleans()), "group": draw(st.integers(0, 2))}
+
+
+def sees(world: Any, user: str, spec: dict[str, Any]) -> bool:
+    p = world.p(user)
+    if p.clearance < spec["classification"]:
+        return False
+    origin = AUTHORS[spec["author"]][0]
+    reach = p.member_code == origin or spec["scope"] == "all" or p.member_code in spec["members"]
+    return reach and (spec["consumers"] or p.role != "consumer")
+
+
+def reaches(member: str, spec: dict[str, Any]) -> bool:
+    return member == AUTHORS[spec["author"]][0] or spec["scope"] == "all" or member in spec["members"]
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(specs=st.lists(item_specs(), min_size=2, max_size=5))
+def test_correlations_and_notices_reveal_only_what_policy_permits(world: Any, specs: list[dict[str, Any]]) -> None:
+    run = next(_run)
+    svc = world.svc.correlation
+    ids = []
+    for s in specs:
+        value = f"+4420794{run:02d}{s['group']:03d}"[:14]
+        handling: dict[str, Any] = {"classification": s["classification"],
+                                    "release": {"scope": s["scope"], "consumers": s["consumers"]}}
+        if s["scope"] == "members":
+            handling["release"]["members"] = s["members"]
+        item = world.share(s["author"], handling=handling, discoverable=s["discoverable"],
+                           identifiers=[{"type": "phone", "value": value}])
+        ids.append(item["id"])
+    spec_of = dict(zip(ids, specs, strict=True))
+    for user in READERS:
+        for i, s in zip(ids, specs, strict=True):
+            if not sees(world, user, s):
+                try:
+                    svc.for_item(world.p(user), i)
+                    raise AssertionError("a hidden item answered")
+                except NotFound as exc:
+                    assert str(exc) == str(NotFound())  # the same words as a missing item
+                continue
+            out = svc.for_item(world.p(user), i)
+            got = {c["id"] for c in out["correlations"]}
+            want = {j for j, t in zip(ids, specs, strict=True)
+                    if j != i and t["group"] == s["group"] and sees(world, user, t)}
+            assert got == want, (user, s, got, want)
+            assert out["noisy"] == []
+        notices = [n for n in svc.notices(world.p(user)) if n["item"] in spec_of]
+        for n in notices:
+            own = spec_of[n["item"]]
+            assert sees(world, user, own) and AUTHORS[own["author"]][0] == world.p(user).member_code
+            assert set(n) == {"id", "item", "member", "kind", "score", "created", "state", "message"}
+            assert not any(j in str(n) for j in ids if j != n["item"])
+        if world.p(user).role != "consumer":
+            me = world.p(user).member_code
+            want_n = set()
+            for (i, s), (_j, t) in itertools.permutations(zip(ids, specs, strict=True), 2):
+                if (AUTHORS[s["author"]][0] == me and s["group"] == t["group"] and s["discoverable"]
+                        and t["discoverable"] and AUTHORS[t["author"]][0] != me and sees(world, user, s)
+                        and not reaches(me, t) and not reaches(AUTHORS[t["author"]][0], s)):
+                    want_n.add((i, AUTHORS[t["author"]][0]))
+            assert {(n["item"], n["member"]) for n in notices} == want_n
+        else:
+            assert notices == []
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(specs=st.lists(item_specs(), min_size=1, max_size=5))
+def test_entity_match_lists_only_visible_entities(world: Any, specs: list[dict[str, Any]]) -> None:
+    run = next(_run)
+    name = f"Khalid Rahimov {run}"
+    made = {}
+    for s in specs:
+        handling: dict[str, Any] = {"classification": s["classification"],
+                                    "release": {"scope": s["scope"], "consumers": s["consumers"]}}
+        if s["scope"] == "members":
+            handling["release"]["members"] = s["members"]
+        item = world.share(s["author"], kind="entity", handling=handling,
+                           content={"entity_type": "person", "name": name})
+        made[item["id"]] = s
+    for user in READERS:
+        got = {m["id"] for m in world.svc.correlation.match(world.p(user), name, 100) if m["id"] in made}
+        assert got == {i for i, s in made.items() if sees(world, user, s)}
