@@ -171,9 +171,11 @@ class Correlation:
         return set(conn.execute(q).scalars())
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
-                noisy_out: list[str] | None = None) -> list[Related]:
+                noisy_out: list[str] | None = None, *, notices_for: int | None = None) -> list[Related]:
         """Items related to item ``seq``. With a principal, only items that principal may see (the caller has
-        already checked that ``seq`` itself is visible); without, every item (for notices)."""
+        already checked that ``seq`` itself is visible); without, every item (for notices). ``notices_for``
+        (the item's originator) narrows the name candidates to other members' discoverable items, the only ones
+        a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's."""
         own = set(conn.execute(select(corr_keys.c.key).where(corr_keys.c.item_seq == seq)).scalars())
         own -= self._excluded(conn, own)
         cond = self._base(principal, seq)
@@ -204,7 +206,9 @@ class Correlation:
             select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
             .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
         if names:
-            for r in self._name_candidates(conn, names, cond, noisy_out):
+            name_cond = cond if notices_for is None else and_(
+                cond, items.c.originator_id != notices_for, items.c.discoverable.is_(True))
+            for r in self._name_candidates(conn, names, name_cond, noisy_out):
                 put(r)
         if any(k[0] == "c" for k in own):
             for r in self._near(conn, seq, cond, noisy_out):
@@ -298,7 +302,8 @@ class Correlation:
             return
         # Names need a high score to bother two members; the other kinds are matches by construction
         # (same identifier, same place, within the distance and time window).
-        related = [r for r in self.related(conn, seq, None) if r.kind != "name" or r.score >= self.notice_threshold]
+        related = [r for r in self.related(conn, seq, None, notices_for=me.originator_id)
+                   if r.kind != "name" or r.score >= self.notice_threshold]
         if not related:
             return
         others = {r.seq: r for r in related}
