@@ -80,7 +80,8 @@ def href_of(item_id: str, kind: str | None = None) -> str:
 
 
 def correlations_panel(request: Request, principal: Principal, item: dict[str, Any]) -> tuple[str, Markup]:
-    """(Called in the threadpool by the item page.) Related items the viewer may see, best first, with the match and its reasons."""
+    """Related items the viewer may see, best first, with the match and its reasons (called in the threadpool
+    by the item page, so the service is called directly)."""
     out = svc(request).correlation.for_item(principal, item["id"], _rid(request))
     rows = [{**c, "href": href_of(c["id"], c["kind"]), "reasons": [reason_text(request, r) for r in c["reasons"]]}
             for c in out["correlations"]]
@@ -89,8 +90,9 @@ def correlations_panel(request: Request, principal: Principal, item: dict[str, A
 
 
 def notices_panel(request: Request, principal: Principal) -> tuple[str, Markup] | None:
-    """(Called in the threadpool by the dashboard.) Deconfliction notices addressed to the viewer's member: the member's own item, the other member, the kind
-    and score of the match. Analysts who may edit the item release it to that member in one step."""
+    """Deconfliction notices addressed to the viewer's member (called in the threadpool by the dashboard): the
+    member's own item, the other member, the kind and score of the match. Analysts who may edit the item
+    release it to that member in one step."""
     notices = svc(request).correlation.notices(principal, None, NOTICE_LIMIT)
     if not notices:
         return None
