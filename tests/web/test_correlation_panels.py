@@ -95,3 +95,19 @@ def test_notices_and_release(site: tuple[Any, World]) -> None:
     assert a["id"] in after and "Release to BRAVO" not in after
     # Someone else's notice id is not theirs to release.
     assert cb.post(m.group(1), data={"csrf_token": login(app, "bob")[1]}).status_code == 404
+
+
+def test_reasons_in_the_readers_language() -> None:
+    from starlette.requests import Request
+
+    from accord.http.web.correlation_panels import reason_text
+
+    def req(lang: str) -> Request:
+        return Request({"type": "http", "method": "GET", "path": "/", "query_string": b"",
+                        "headers": [(b"accept-language", lang.encode())]})
+
+    assert reason_text(req("en"), "same phone +33611223344") == "same phone: +33611223344"
+    assert reason_text(req("fr"), "same phone +33611223344") == "même phone : +33611223344"
+    assert reason_text(req("fr"), "matched name 'Abu Bakr'") == "nom correspondant Abu Bakr"
+    assert reason_text(req("ru"), "transliterated Arabic to Latin") == "транслитерация из Arabic в Latin"
+    assert reason_text(req("fr"), "something new") == "something new"
