@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from accord.errors import FieldError
-from accord.http.web import admin, auth_routes, item, pages, share
+from accord.http.web import admin, auth_routes, correlation_panels, item, pages, share
 from accord.http.web.common import LoginRequired, redirect
 from accord.http.web.i18n import render, tr
 
@@ -49,3 +49,4 @@ def install(app: FastAPI) -> None:
     app.state.html_error = html_error
     app.state.web_dashboard_panels = []
     app.state.web_item_panels = []
+    correlation_panels.install(app)
