@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 import requests
 from taxii2client.v21 import Server, as_pages
-from taxii_servers import HUB, serve_accord, shared_world
+from taxii_servers import HUB, shared_world
 
 from accord.app import create_app
+from live_server import serve_accord
 
 
 def _malware(n: int, modified: str = "2020-01-01T00:00:00.000Z") -> dict[str, Any]:

@@ -24,12 +24,13 @@ from typing import Any
 
 import httpx
 import pytest
-from taxii_servers import HUB, MEDALLION_COLLECTION, TAXII, serve_accord, serve_medallion
+from taxii_servers import HUB, MEDALLION_COLLECTION, TAXII, serve_medallion
 
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
 from conftest import build_world
+from live_server import serve_accord
 
 H = {"Accept": TAXII}
 POST = {"Accept": TAXII, "Content-Type": TAXII}

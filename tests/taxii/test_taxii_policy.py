@@ -14,13 +14,14 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from taxii_servers import HUB, OWN, TAXII, serve_accord
+from taxii_servers import HUB, OWN, TAXII
 
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
 from accord.stix import mapping
 from conftest import World, build_world
+from live_server import serve_accord
 
 MEMBERS = ("ALPHA", "BRAVO", "CHARLIE")
 WRITERS = ("alice", "aadmin", "bob", "carol")

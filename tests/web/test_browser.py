@@ -8,20 +8,17 @@ widths, go to test-artifacts/screenshots/ for people to look at.
 from __future__ import annotations
 
 import re
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
 from conftest import World, build_world
+from live_server import serve_accord
 
 pytestmark = pytest.mark.browser
 
@@ -36,31 +33,14 @@ if not Path(CHROMIUM).exists():  # pragma: no cover - the Makefile installs it
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright  # noqa: E402
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, World]]:
     data = tmp_path_factory.mktemp("browser")
     settings = load_settings(env={}, data=str(data), secret_key="b" * 40)
     svc = build_services(settings)
     world = build_world(svc)
-    app = create_app(settings, svc)
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}", world
-    srv.should_exit = True
-    thread.join(10)
+    with serve_accord(create_app(settings, svc)) as base:
+        yield base, world
     svc.close()
 
 
