@@ -19,10 +19,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve_accord(app: Any) -> Iterator[str]:
-    """Serve ``app`` until the block ends; yields its base URL."""
+def serve_accord(app: Any, lifespan: str = "off") -> Iterator[str]:
+    """Serve ``app`` until the block ends; yields its base URL. ``lifespan="on"`` runs the app's start-up and
+    shut-down (the background deriver)."""
     port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan=lifespan))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 20

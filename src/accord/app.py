@@ -30,7 +30,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        svc.items.deriver.start()  # derived work of large imports (accord.sharing.derived)
         yield
+        svc.items.deriver.stop()
         if services is None:
             svc.close()
 

@@ -42,6 +42,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("read_pool_size", 8, "Number of pooled read connections."),
     Setting("max_body_bytes", 32 * 1024 * 1024, "Largest accepted HTTP request body, in bytes."),
     Setting("max_batch", 10_000, "Largest number of objects accepted in one bulk request."),
+    Setting("derive_inline_max", 100, "Writes of more items than this run the STIX and correlation work just "
+            "after commit (queued, see accord.sharing.derived) instead of inside the write."),
     Setting("max_string", 1_000_000, "Longest accepted text field (report body), in characters."),
     Setting("max_name", 1_000, "Longest accepted short text field (titles, names, tags), in characters."),
     Setting("page_size_default", 50, "Items per page when the client does not say."),
@@ -93,6 +95,7 @@ class Settings:
     read_pool_size: int = 8
     max_body_bytes: int = 32 * 1024 * 1024
     max_batch: int = 10_000
+    derive_inline_max: int = 100
     max_string: int = 1_000_000
     max_name: int = 1_000
     page_size_default: int = 50

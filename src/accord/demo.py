@@ -194,6 +194,7 @@ def seed_demo(svc: Services, *, n_items: int = 5000, seed: int = 7,
                 raise RuntimeError(f"demo item rejected: {bad[0].errors}")
             if progress:
                 progress(len(chunk))
+    svc.items.deriver.drain()  # STIX objects, correlation keys and notices of the seeded items
     path = svc.settings.data_path / "demo-tokens.txt"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("".join(f"{r['member']}\t{r['username']}\t{r['role']}\t{r.get('token', '')}\n" for r in logins))

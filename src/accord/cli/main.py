@@ -140,6 +140,7 @@ def demo(
     with _progress() as progress:
         task = progress.add_task("Seeding demo data", total=items)
         logins = seed_demo(svc, n_items=items, seed=seed, progress=partial(_advance, progress, task))
+        _derive_queued(svc, progress)
     if logins is None:
         console.print("The hub already holds data; nothing seeded.")
         logins = _existing_demo_logins(svc)
@@ -277,6 +278,14 @@ def _advance(progress: Progress, task: Any, n: int) -> None:
     progress.update(task, advance=n)
 
 
+def _derive_queued(svc: Services, progress: Progress) -> None:
+    """Run the STIX and correlation work a large import left queued (accord.sharing.derived), with a bar."""
+    backlog = svc.items.deriver.backlog()
+    if backlog:
+        task = progress.add_task("Correlating and mapping to STIX", total=backlog)
+        svc.items.deriver.drain(partial(_advance, progress, task))
+
+
 @app.command("import")
 def import_(
     ctx: typer.Context,
@@ -316,6 +325,7 @@ def import_(
                     flush()
             if chunk:
                 flush()
+        _derive_queued(svc, progress)
     console.print(f"Imported {accepted} items, rejected {rejected}.")
     if rejected:
         raise typer.Exit(1)

@@ -72,7 +72,11 @@ def _describe(key: str) -> dict[str, str]:
 
 
 class Correlation:
-    """Registered as an ``ItemHook`` on ``Items.hooks``: keys are written in the item's own transaction."""
+    """Registered as an ``ItemHook`` on ``Items.hooks``: keys and notices are written in the item's own
+    transaction, or just after it for a large import (``deferrable``, see ``accord.sharing.derived``)."""
+
+    hook_name = "correlation"
+    deferrable = True
 
     def __init__(self, db: Database, audit: AuditLog, settings: Settings, items_service: Items, *,
                  distance_m: float = 500.0, window_hours: float = 48.0, noisy_limit: int = 50,
@@ -138,7 +142,7 @@ class Correlation:
             conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": f.original, "latin": f.latin,
                                                "script": f.script} for i, f in enumerate(forms)])
 
-    def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
+    def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
         for w in written:
             self._index(conn, w.seq, w.kind, w.draft.content, w.draft.identifiers, w.revoked, w.id)
         for w in written:

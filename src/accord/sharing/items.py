@@ -22,6 +22,7 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
+from accord.sharing.derived import Deriver
 from accord.sharing.handling import ITEM_KINDS, Principal
 from accord.sharing.policy import can_edit, visible
 from accord.sharing.validate import Draft, check_item, check_patch, parse_id
@@ -47,9 +48,14 @@ class WrittenItem:
 
 class ItemHook(Protocol):
     """Called inside the writing transaction after items are stored or changed (correlation indexing, alerts).
-    A hook that raises rolls the whole write back, so hooks must only fail on real faults."""
+    A hook that raises rolls the whole write back, so hooks must only fail on real faults.
 
-    def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None: ...
+    A hook may also declare ``hook_name`` (str) and ``deferrable = True``: for writes larger than
+    ``derive_inline_max`` it then runs just after the commit instead (``accord.sharing.derived``), called with
+    ``principal=None`` and drafts rebuilt from the store. ``defer_ok()``, when present, may refuse deferral for
+    the current write (the STIX store does while it holds an import's verbatim objects)."""
+
+    def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None: ...
 
 
 @dataclass
@@ -127,10 +133,38 @@ class Items:
         self.audit = audit
         self.settings = settings
         self.hooks: builtins.list[ItemHook] = []
+        self.deriver = Deriver(self)
 
     def _run_hooks(self, conn: Connection, principal: Principal, written: builtins.list[WrittenItem]) -> None:
+        later: builtins.list[str] = []
+        large = len(written) > self.settings.derive_inline_max
         for hook in self.hooks:
-            hook.items_written(conn, principal, written)
+            name = getattr(hook, "hook_name", None)
+            if (large and name and getattr(hook, "deferrable", False)
+                    and getattr(hook, "defer_ok", lambda: True)()):
+                later.append(name)
+            else:
+                hook.items_written(conn, principal, written)
+        if later:
+            self.deriver.enqueue(conn, [w.seq for w in written], later)
+
+    def written_from_store(self, conn: Connection, seqs: Sequence[int]) -> builtins.list[WrittenItem]:
+        """The ``WrittenItem``s of stored items as they are now (for hooks run after the write)."""
+        rows: builtins.list[Row[Any]] = []
+        for start in range(0, len(seqs), 500):
+            rows.extend(conn.execute(_select().where(items.c.seq.in_(list(seqs[start:start + 500])))).all())
+        codes = self._release_codes(conn, [r.seq for r in rows if r.release_scope == "members"])
+        out = []
+        for r in sorted(rows, key=lambda r: r.seq):
+            body = orjson.loads(r.body)
+            d = Draft(id=r.id, kind=r.kind, language=r.language, tlp=r.tlp, classification=r.classification,
+                      release_scope=r.release_scope, release_members=codes.get(r.seq, []),
+                      release_consumers=bool(r.release_consumers), reliability=r.reliability,
+                      credibility=r.credibility, tags=body.get("tags", []), discoverable=bool(r.discoverable),
+                      content=body.get("content", {}), identifiers=body.get("identifiers", []),
+                      extensions=body.get("extensions", {}), created=r.created, modified=r.modified)
+            out.append(WrittenItem(r.seq, r.id, r.kind, r.originator_id, r.version, bool(r.revoked), d))
+        return out
 
     # ----- representation --------------------------------------------------------------------------------
     @staticmethod
@@ -491,6 +525,7 @@ class Items:
             raise ValidationFailed(unknown)
         if d.classification > principal.clearance:
             raise ValidationFailed.one("handling.classification", "is above your clearance")
+        self.deriver.catch_up(conn, row.seq)  # hooks see this item's versions in order
         conn.execute(item_versions.insert().values(item_seq=row.seq, version=row.version, modified=row.modified,
                                                    snapshot=orjson.dumps(current).decode()))
         lat, lon, t_from, t_to = self._positions(d)

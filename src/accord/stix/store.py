@@ -126,7 +126,15 @@ class StixStore:
         items_service.hooks.append(self)
 
     # ----- the Items hook ----------------------------------------------------------------------------------
-    def items_written(self, conn: Connection, principal: Principal, written: list[WrittenItem]) -> None:
+    hook_name = "stix"
+    deferrable = True
+
+    @staticmethod
+    def defer_ok() -> bool:
+        """Objects that arrived as STIX are stored verbatim, which only the writing transaction can do."""
+        return not _verbatim.get()
+
+    def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
         verbatim = _verbatim.get() or {}
         # Items that came from STIX objects are stored as they came; only the others need their API shape.
         seqs = [w.seq for w in written if w.id not in verbatim]
@@ -169,7 +177,7 @@ class StixStore:
                     return done
                 written = [WrittenItem(r.seq, r.id, r.kind, r.originator_id, r.version, bool(r.revoked),
                                        None) for r in rows]  # type: ignore[arg-type]
-                self.items_written(conn, None, written)  # type: ignore[arg-type]
+                self.items_written(conn, None, written)
                 self.audit.append(conn, [AuditEvent("stix.backfill", None, None, None, None,
                                                     {"items": len(rows)})])
             done += len(rows)

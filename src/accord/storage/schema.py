@@ -25,6 +25,7 @@ __all__ = [
     "audit_head",
     "audit_log",
     "consumers",
+    "item_derive",
     "item_release",
     "item_tags",
     "item_versions",
@@ -151,6 +152,15 @@ item_tags = Table(
     metadata,
     Column("tag", String(200), primary_key=True),
     Column("item_seq", PK, ForeignKey("items.seq"), primary_key=True),
+)
+
+# Items whose deferrable hooks (STIX objects, correlation) are still to run: see accord.sharing.derived.
+item_derive = Table(
+    "item_derive",
+    metadata,
+    Column("item_seq", PK, ForeignKey("items.seq"), primary_key=True),
+    Column("hooks", String(200), nullable=False),  # comma-separated hook names
+    sqlite_with_rowid=False,
 )
 
 item_versions = Table(
