@@ -88,9 +88,16 @@ def service_run(payload: bytes, data: Path, batch: int) -> tuple[tuple[float, fl
         accepted += sum(r.ok for r in svc.items.create_many(principal, objects[start:start + batch],
                                                             allow_times=True))
     elapsed = (time.perf_counter() - t0, time.process_time() - c0)
+    # The derived work the import queued (STIX objects, correlation keys and notices), run as the server's
+    # deriver runs it, timed on its own: items are readable and searchable before it, correlated after it.
+    t1 = time.perf_counter()
+    derived = svc.items.deriver.drain()
+    DERIVE.update(items=derived, seconds=time.perf_counter() - t1)
     svc.close()
     return elapsed, accepted
 
+
+DERIVE: dict[str, float] = {}
 
 RAW_COLUMNS = ("id", "kind", "created", "language", "reliability", "credibility", "tlp", "classification",
                "release_scope", "release_consumers", "title", "lat", "lon", "body")
@@ -197,7 +204,11 @@ def main(argv: list[str] | None = None) -> int:
               # The same on CPU time of this process, less sensitive to other load on a shared machine.
               "cpu_service_items_per_s": round(n / svc_cpu), "cpu_raw_items_per_s": round(n / raw_cpu),
               "cpu_ratio": round(raw_cpu / svc_cpu, 3), "cpu_schema_floor_items_per_s": round(n / floor_cpu),
-              "targets_met": svc_rate / raw_rate >= 0.25 and svc_rate >= 20_000}
+              "targets_met": svc_rate / raw_rate >= 0.25 and svc_rate >= 20_000,
+              # After the import: the queued STIX mapping and correlation (accord.sharing.derived).
+              "derived_items": int(DERIVE.get("items", 0)),
+              "derive_items_per_s": round(DERIVE["items"] / DERIVE["seconds"]) if DERIVE.get("items") else None,
+              "end_to_end_items_per_s": round(n / (svc_s + DERIVE.get("seconds", 0.0)))}
     print(orjson.dumps(result).decode())
     return 0
 

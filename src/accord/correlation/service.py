@@ -43,6 +43,7 @@ from accord.sharing.handling import ADMIN_ROLES, Principal
 from accord.sharing.items import Items, WrittenItem
 from accord.sharing.policy import visible
 from accord.sharing.validate import IDENTIFIER_TYPES, parse_id
+from accord.storage.bulk import insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import item_release, items, members
 
@@ -142,9 +143,28 @@ class Correlation:
             conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": f.original, "latin": f.latin,
                                                "script": f.script} for i, f in enumerate(forms)])
 
-    def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
+    def _index_many(self, conn: Connection, written: list[WrittenItem]) -> None:
+        """``_index`` for a batch: one delete for the items indexed before (new versions), one insert per table."""
+        again = [w.seq for w in written if w.version != 1]  # a first version was never indexed
+        for start in range(0, len(again), 500):
+            chunk = again[start:start + 500]
+            conn.execute(delete(corr_keys).where(corr_keys.c.item_seq.in_(chunk)))
+            conn.execute(delete(corr_names).where(corr_names.c.item_seq.in_(chunk)))
+        key_rows: list[tuple[str, int]] = []
+        name_rows: list[tuple[int, int, str, str, str]] = []
         for w in written:
-            self._index(conn, w.seq, w.kind, w.draft.content, w.draft.identifiers, w.revoked, w.id)
+            if w.revoked:
+                continue
+            content = w.draft.content
+            key_rows.extend((k, w.seq) for k in sorted(self.keys_of(w.kind, content, w.draft.identifiers, w.id)))
+            for i, n in enumerate(self.names_of(w.kind, content)):
+                f = analyse(n)
+                name_rows.append((w.seq, i, f.original, f.latin, f.script))
+        insert_rows(conn, corr_keys, ("key", "item_seq"), key_rows)
+        insert_rows(conn, corr_names, ("item_seq", "ord", "name", "latin", "script"), name_rows)
+
+    def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
+        self._index_many(conn, written)
         for w in written:
             if not w.revoked and w.draft.discoverable:
                 self._notify(conn, w.seq)
