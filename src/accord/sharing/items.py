@@ -540,7 +540,9 @@ class Items:
         if d.release_members:
             conn.execute(item_release.insert(), [{"member_id": member_ids[c], "item_seq": row.seq}
                                                  for c in d.release_members])
-        conn.execute(item_tags.delete().where(item_tags.c.item_seq == row.seq))
+        old_tags = current.get("tags", [])
+        if old_tags:  # by full key: the table is keyed (tag, item)
+            conn.execute(item_tags.delete().where(item_tags.c.item_seq == row.seq, item_tags.c.tag.in_(old_tags)))
         if d.tags:
             conn.execute(item_tags.insert(), [{"tag": t, "item_seq": row.seq} for t in d.tags])
         self.db.full_text.index(conn, [(row.seq, d.title, d.text)])

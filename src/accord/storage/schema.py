@@ -15,10 +15,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 __all__ = [
@@ -136,15 +138,21 @@ items = Table(
     Index("ix_items_originator_seq", "originator_id", "seq"),
     Index("ix_items_modified", "modified"),
     Index("ix_items_created", "created"),
-    Index("ix_items_position", "lat", "lon"),
-    Index("ix_items_t_from", "t_from"),
+    # Partial: only observations have a position and an observation time (0008_ingest).
+    Index("ix_items_position", "lat", "lon", sqlite_where=text("lat IS NOT NULL"),
+          postgresql_where=text("lat IS NOT NULL")),
+    Index("ix_items_t_from", "t_from", sqlite_where=text("t_from IS NOT NULL"),
+          postgresql_where=text("t_from IS NOT NULL")),
 )
 
+# Keyed (item, member): an item's release is one key range (policy probe and listing alike); see 0008_ingest.
 item_release = Table(
     "item_release",
     metadata,
-    Column("member_id", PK, ForeignKey("members.id"), primary_key=True),
-    Column("item_seq", PK, ForeignKey("items.seq"), primary_key=True),
+    Column("member_id", PK, ForeignKey("members.id"), nullable=False),
+    Column("item_seq", PK, ForeignKey("items.seq"), nullable=False),
+    PrimaryKeyConstraint("item_seq", "member_id"),
+    sqlite_with_rowid=False,
 )
 
 item_tags = Table(
@@ -152,6 +160,7 @@ item_tags = Table(
     metadata,
     Column("tag", String(200), primary_key=True),
     Column("item_seq", PK, ForeignKey("items.seq"), primary_key=True),
+    sqlite_with_rowid=False,
 )
 
 # Items whose deferrable hooks (STIX objects, correlation) are still to run: see accord.sharing.derived.
