@@ -13,7 +13,7 @@ import contextlib
 import gc
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import orjson
 from sqlalchemy import Connection, Row, func, select, text, update
@@ -30,7 +30,8 @@ from accord.storage.bulk import existing_values, insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import item_release, item_tags, item_versions, items, members
 
-__all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "WrittenItem"]
+__all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "Prepared", "PreparedBatch", "WrittenItem",
+           "prepare_items"]
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,75 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+# The item columns prepare_items fills; the writer adds seq, originator, author and the times it stamps.
+_ROW_COLUMNS = ("id", "kind", "version", "language", "reliability", "credibility", "tlp", "classification",
+                "release_scope", "release_consumers", "revoked", "discoverable", "title", "lat", "lon", "t_from",
+                "t_to", "body")
+
+
+class Prepared(NamedTuple):
+    """One validated object, with its rows built as far as they can be before the write transaction."""
+
+    pos: int  # index in the request
+    id: str
+    kind: str
+    refs: dict[str, str] | None
+    release: builtins.list[str]
+    classification: int
+    created: str | None
+    modified: str | None
+    row: tuple[Any, ...]  # _ROW_COLUMNS
+    tags: builtins.list[str]
+    title: str
+    text: str  # full text besides the title
+    draft: Draft | None  # None when prepared in an import worker (not sent back between processes)
+
+
+@dataclass
+class PreparedBatch:
+    entries: builtins.list[Prepared]
+    errors: dict[int, builtins.list[FieldError]]  # objects rejected by validation, by index
+    ids: dict[int, str | None]  # the ids those rejected objects carried, when they carried one
+
+
+def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bool = False,
+                  keep_drafts: bool = True) -> PreparedBatch:
+    """Validate objects and build their rows: the half of a bulk write that needs no database, so an import can
+    run it in a worker process while the writer stores the previous batch (``accord.sharing.ingest``)."""
+    errors: dict[int, builtins.list[FieldError]] = {}
+    ids: dict[int, str | None] = {}
+    entries: builtins.list[Prepared] = []
+    seen: set[str] = set()
+    dumps = orjson.dumps
+    for i, raw in enumerate(objects):
+        try:
+            d = check_item(raw, settings, allow_times=allow_times)
+        except ValidationFailed as exc:
+            errors[i] = exc.errors
+            ids[i] = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
+            continue
+        if d.id in seen:
+            errors[i] = [FieldError("id", "appears twice in this request")]
+            ids[i] = d.id
+            continue
+        seen.add(d.id)
+        content = d.content
+        if d.kind == "observation":
+            lat, lon = content["lat"], content["lon"]
+            t_from, t_to = content["observed_from"], content.get("observed_to")
+        else:
+            lat = lon = t_from = t_to = None
+        body: dict[str, Any] = {"tags": d.tags, "content": content, "identifiers": d.identifiers}
+        if d.extensions:
+            body["extensions"] = d.extensions
+        title = d.title
+        row = (d.id, d.kind, 1, d.language, d.reliability, d.credibility, d.tlp, d.classification, d.release_scope,
+               d.release_consumers, False, d.discoverable, title, lat, lon, t_from, t_to, dumps(body).decode())
+        entries.append(Prepared(i, d.id, d.kind, d.refs or None, d.release_members, d.classification, d.created,
+                                d.modified, row, d.tags, title, d.text, d if keep_drafts else None))
+    return PreparedBatch(entries, errors, ids)
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -135,16 +205,23 @@ class Items:
         self.hooks: builtins.list[ItemHook] = []
         self.deriver = Deriver(self)
 
-    def _run_hooks(self, conn: Connection, principal: Principal, written: builtins.list[WrittenItem]) -> None:
-        later: builtins.list[str] = []
-        large = len(written) > self.settings.derive_inline_max
+    def _split_hooks(self, n: int) -> tuple[builtins.list[ItemHook], builtins.list[str]]:
+        """The hooks to run in a write of ``n`` items now, and the names of those deferred until after it."""
+        if n <= self.settings.derive_inline_max:
+            return self.hooks, []
+        inline, later = [], []
         for hook in self.hooks:
             name = getattr(hook, "hook_name", None)
-            if (large and name and getattr(hook, "deferrable", False)
-                    and getattr(hook, "defer_ok", lambda: True)()):
+            if name and getattr(hook, "deferrable", False) and getattr(hook, "defer_ok", lambda: True)():
                 later.append(name)
             else:
-                hook.items_written(conn, principal, written)
+                inline.append(hook)
+        return inline, later
+
+    def _run_hooks(self, conn: Connection, principal: Principal, written: builtins.list[WrittenItem]) -> None:
+        inline, later = self._split_hooks(len(written))
+        for hook in inline:
+            hook.items_written(conn, principal, written)
         if later:
             self.deriver.enqueue(conn, [w.seq for w in written], later)
 
@@ -369,12 +446,12 @@ class Items:
             return c["lat"], c["lon"], c["observed_from"], c.get("observed_to")
         return None, None, None, None
 
-    def _check_refs(self, conn: Connection, principal: Principal, drafts: builtins.list[tuple[int, Draft]],
-                    errors: dict[int, builtins.list[FieldError]]) -> None:
-        wanted = {ref for _, d in drafts for ref in d.refs.values()}
+    def _check_refs(self, conn: Connection, principal: Principal, drafts: Sequence[tuple[int, Draft | Prepared]],
+                    errors: dict[int, builtins.list[FieldError]], in_batch: dict[str, str] | None = None) -> None:
+        wanted = {ref for _, d in drafts for ref in (d.refs or {}).values()}
         if not wanted:
             return
-        in_batch = {d.id: d.kind for _, d in drafts}
+        in_batch = in_batch if in_batch is not None else {d.id: d.kind for _, d in drafts}
         found: dict[str, str] = {}
         wanted_list = sorted(wanted - in_batch.keys())
         for start in range(0, len(wanted_list), 500):
@@ -383,7 +460,7 @@ class Items:
                                           .where(items.c.id.in_(chunk), visible(principal))):
                 found[rid] = kind
         for idx, d in drafts:
-            for path, ref in d.refs.items():
+            for path, ref in (d.refs or {}).items():
                 if ref not in found and ref not in in_batch:
                     # Same words for missing and not visible: a reference must not probe for hidden items.
                     errors.setdefault(idx, []).append(FieldError(path, "no such item"))
@@ -397,109 +474,107 @@ class Items:
         if len(objects) > self.settings.max_batch:
             raise LimitExceeded(f"at most {self.settings.max_batch} objects per request")
         with _gc_paused():
-            return self._store_many(principal, objects, request_id, allow_times)
+            batch = prepare_items(objects, self.settings, allow_times=allow_times)
+            return self.store_prepared(principal, batch, request_id)
 
-    def _store_many(self, principal: Principal, objects: Sequence[Any], request_id: str | None,
-                    allow_times: bool) -> builtins.list[BulkResult]:
-        errors: dict[int, list[FieldError]] = {}
-        drafts: builtins.list[tuple[int, Draft]] = []
-        seen: set[str] = set()
-        for i, raw in enumerate(objects):
-            try:
-                d = check_item(raw, self.settings, allow_times=allow_times)
-            except ValidationFailed as exc:
-                errors[i] = exc.errors
-                continue
-            if d.classification > principal.clearance:
-                errors[i] = [FieldError("handling.classification", "is above your clearance")]
-                continue
-            if d.id in seen:
-                errors[i] = [FieldError("id", "appears twice in this request")]
-                continue
-            seen.add(d.id)
-            drafts.append((i, d))
-        results: dict[int, BulkResult] = {}
-        with self.db.write() as conn:
+    def store_prepared(self, principal: Principal, batch: PreparedBatch,
+                       request_id: str | None = None) -> builtins.list[BulkResult]:
+        """The database half of ``create_many``: ``batch`` was validated by ``prepare_items`` (here or in an
+        import worker process, see ``accord.sharing.ingest``)."""
+        if not principal.can_write:
+            raise PermissionDenied("your role may not share items")
+        errors = dict(batch.errors)
+        entries: builtins.list[Prepared] = []
+        for e in batch.entries:
+            if e.classification > principal.clearance:
+                errors[e.pos] = [FieldError("handling.classification", "is above your clearance")]
+            else:
+                entries.append(e)
+        with _gc_paused(), self.db.write() as conn:
             member_ids = self._member_ids(conn)
-            for i, d in drafts:
+            for e in entries:
                 unknown = [FieldError(f"handling.release.members[{j}]", f"no member {code}")
-                           for j, code in enumerate(d.release_members) if code not in member_ids]
+                           for j, code in enumerate(e.release) if code not in member_ids]
                 if unknown:
-                    errors.setdefault(i, []).extend(unknown)
-            for existing in existing_values(conn, items, "id", [d.id for _, d in drafts]):
-                idx = next(i for i, d in drafts if d.id == existing)
+                    errors.setdefault(e.pos, []).extend(unknown)
+            by_id = {e.id: e.pos for e in entries}
+            for existing in existing_values(conn, items, "id", builtins.list(by_id)):
                 # Conflict on an id is not a leak of content: ids are random UUIDs the sender chose.
-                errors.setdefault(idx, []).append(FieldError("id", "an item with this id already exists"))
-            self._check_refs(conn, principal, drafts, errors)
-            accepted = [(i, d) for i, d in drafts if i not in errors]
+                errors.setdefault(by_id[existing], []).append(FieldError("id", "an item with this id already exists"))
+            with_refs = [(e.pos, e) for e in entries if e.refs]
+            if with_refs:
+                self._check_refs(conn, principal, with_refs, errors, {e.id: e.kind for e in entries})
+            accepted = [e for e in entries if e.pos not in errors]
             # A reference to an item of this batch that was itself rejected is now dangling: reject it too.
-            changed = True
-            while changed:
-                changed = False
-                ok_ids = {d.id for _, d in accepted}
-                rejected_ids = {d.id for i, d in drafts if i in errors}
-                for i, d in list(accepted):
-                    bad = [p for p, r in d.refs.items() if r in rejected_ids and r not in ok_ids]
+            rejected_ids = {e.id for e in entries if e.pos in errors}
+            while rejected_ids and with_refs:
+                ok_ids = {e.id for e in accepted}
+                newly = set()
+                for e in accepted:
+                    bad = [p for p, r in (e.refs or {}).items() if r in rejected_ids and r not in ok_ids]
                     if bad:
-                        errors[i] = [FieldError(p, "refers to an object rejected in this request") for p in bad]
-                        accepted.remove((i, d))
-                        changed = True
+                        errors[e.pos] = [FieldError(p, "refers to an object rejected in this request") for p in bad]
+                        newly.add(e.id)
+                if not newly:
+                    break
+                accepted = [e for e in accepted if e.id not in newly]
+                rejected_ids |= newly
             if accepted:
-                self._insert(conn, principal, [d for _, d in accepted], member_ids, request_id)
-        for i, d in accepted:
-            results[i] = BulkResult(i, d.id, True)
+                self._insert(conn, principal, accepted, member_ids, request_id)
+        results = [BulkResult(e.pos, e.id, True) for e in accepted]
+        id_of = {e.pos: e.id for e in batch.entries}
         for i, errs in errors.items():
-            raw = objects[i]
-            rid = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
-            results[i] = BulkResult(i, rid, False, errs)
-        return [results[i] for i in sorted(results)]
+            results.append(BulkResult(i, id_of[i] if i in id_of else batch.ids.get(i), False, errs))
+        results.sort(key=lambda r: r.index)
+        return results
 
-    _ITEM_COLUMNS = ("seq", "id", "kind", "originator_id", "author_id", "created", "modified", "version", "language",
-                     "reliability", "credibility", "tlp", "classification", "release_scope", "release_consumers",
-                     "revoked", "discoverable", "title", "lat", "lon", "t_from", "t_to", "body")
+    _ITEM_COLUMNS = ("seq", "originator_id", "author_id", "created", "modified", *_ROW_COLUMNS)
 
-    def _insert(self, conn: Connection, principal: Principal, drafts: builtins.list[Draft], member_ids: dict[str, int],
-                request_id: str | None) -> None:
-        # Rows are built as plain tuples and inserted with one executemany per table (storage.bulk): this is the
-        # bulk-ingest hot path, and SQLAlchemy's per-row parameter processing would cost more than SQLite's work.
-        seqs = self._allocate(conn, len(drafts))
+    def _insert(self, conn: Connection, principal: Principal, entries: builtins.list[Prepared],
+                member_ids: dict[str, int], request_id: str | None) -> None:
+        # Rows are plain tuples, mostly built by prepare_items, inserted with one executemany per table
+        # (storage.bulk): this is the bulk-ingest hot path, where SQLAlchemy's per-row parameter processing would
+        # cost more than SQLite's own work.
+        seqs = self._allocate(conn, len(entries))
         now = clock.now()
         member, author, code, via = principal.member_id, principal.user_id, principal.member_code, principal.via
         item_rows, release_rows, tag_rows, fts_rows, events = [], [], [], [], []
-        dumps = orjson.dumps
-        for seq, d in zip(seqs, drafts, strict=True):
-            created = d.created or now
-            content = d.content
-            title = d.title
-            if d.kind == "observation":
-                lat, lon, t_from, t_to = (content["lat"], content["lon"], content["observed_from"],
-                                          content.get("observed_to"))
-            else:
-                lat = lon = t_from = t_to = None
-            body: dict[str, Any] = {"tags": d.tags, "content": content, "identifiers": d.identifiers}
-            if d.extensions:
-                body["extensions"] = d.extensions
-            item_rows.append((seq, d.id, d.kind, member, author, created, d.modified or created, 1, d.language,
-                              d.reliability, d.credibility, d.tlp, d.classification, d.release_scope,
-                              d.release_consumers, False, d.discoverable, title, lat, lon, t_from, t_to,
-                              dumps(body).decode()))
-            for c in d.release_members:
+        details: dict[str, dict[str, Any]] = {}
+        for seq, e in zip(seqs, entries, strict=True):
+            created = e.created or now
+            item_rows.append((seq, member, author, created, e.modified or created, *e.row))
+            for c in e.release:
                 release_rows.append((member_ids[c], seq))
-            for t in d.tags:
+            for t in e.tags:
                 tag_rows.append((t, seq))
-            fts_rows.append((seq, title, d.text))
-            detail: dict[str, Any] = {"kind": d.kind, "via": via}
-            if principal.token_id is not None:
-                detail["token"] = principal.token_id  # token use is audited with what it was used for
-            events.append(AuditEvent("item.create", author, code, d.id, request_id, detail))
+            fts_rows.append((seq, e.title, e.text))
+            detail = details.get(e.kind)
+            if detail is None:
+                detail = details[e.kind] = {"kind": e.kind, "via": via}
+                if principal.token_id is not None:
+                    detail["token"] = principal.token_id  # token use is audited with what it was used for
+            events.append(AuditEvent("item.create", author, code, e.id, request_id, detail))
         insert_rows(conn, items, self._ITEM_COLUMNS, item_rows)
         insert_rows(conn, item_release, ("member_id", "item_seq"), release_rows)
         insert_rows(conn, item_tags, ("tag", "item_seq"), tag_rows)
         self.db.full_text.insert(conn, fts_rows)
         self.audit.append(conn, events)
         if self.hooks:
-            self._run_hooks(conn, principal, [WrittenItem(seq, d.id, d.kind, principal.member_id, 1, False, d)
-                                              for seq, d in zip(seqs, drafts, strict=True)])
+            self._after_create(conn, principal, seqs, entries)
+
+    def _after_create(self, conn: Connection, principal: Principal, seqs: builtins.list[int],
+                      entries: builtins.list[Prepared]) -> None:
+        inline, later = self._split_hooks(len(seqs))
+        if inline:
+            if all(e.draft is not None for e in entries):
+                written = [WrittenItem(s, e.id, e.kind, principal.member_id, 1, False, e.draft)  # type: ignore[arg-type]
+                           for s, e in zip(seqs, entries, strict=True)]
+            else:  # prepared in an import worker, which does not send drafts back
+                written = self.written_from_store(conn, seqs)
+            for hook in inline:
+                hook.items_written(conn, principal, written)
+        if later:
+            self.deriver.enqueue(conn, seqs, later)
 
     def create(self, principal: Principal, raw: Any, request_id: str | None = None) -> dict[str, Any]:
         result = self.create_many(principal, [raw], request_id)[0]
