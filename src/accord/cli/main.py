@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any
@@ -21,6 +20,7 @@ from accord.cli.stix import export_bundle, import_bundle, is_stix_bundle
 from accord.config import Settings, load_settings
 from accord.errors import AccordError, ValidationFailed
 from accord.services import Services, build_services
+from accord.sharing.ingest import Importer, json_chunks
 
 __all__ = ["app", "main"]
 
@@ -247,29 +247,6 @@ def token_revoke(ctx: typer.Context, token_id: int) -> None:
 
 
 # ----- import and export -------------------------------------------------------------------------------------
-def _read_objects(path: Path) -> Iterator[Any]:
-    """JSON array, {"items": [...]}, or newline-delimited JSON."""
-    raw = path.read_bytes()
-    stripped = raw.lstrip()
-    if stripped[:1] in (b"[", b"{"):
-        try:
-            data = orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            data = None
-        if isinstance(data, list):
-            yield from data
-            return
-        if isinstance(data, dict):
-            yield from data.get("items", [data])
-            return
-    for n, line in enumerate(raw.splitlines(), 1):
-        if line.strip():
-            try:
-                yield orjson.loads(line)
-            except orjson.JSONDecodeError as exc:
-                raise ValidationFailed.one(f"{path.name}:{n}", f"not valid JSON ({exc.msg})") from None
-
-
 def _report_rejected(message: str) -> None:
     err.print(f"[red]rejected[/red] {message}")
 
@@ -292,6 +269,8 @@ def import_(
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="JSON or NDJSON item files.")],
     as_user: Annotated[str, typer.Option("--as", help="The user the items are shared as.")],
     batch: Annotated[int, typer.Option(help="Objects per transaction.")] = 5000,
+    workers: Annotated[int, typer.Option(help="Processes validating the next chunk while one is stored "
+                                              "(0: validate in this process).")] = 1,
 ) -> None:
     """Import items from files; each object is accepted or rejected on its own."""
     svc = _state(ctx).services
@@ -304,27 +283,18 @@ def import_(
                 a, r = import_bundle(svc, principal, path, batch, _report_rejected, partial(_advance, progress, task))
                 accepted, rejected = accepted + a, rejected + r
                 continue
-            chunk: list[Any] = []
-
-            # flush() runs only inside the iteration that defines it, so binding the loop's variables is intended.
-            def flush() -> None:
-                nonlocal accepted, rejected
-                for r in svc.items.create_many(principal, chunk, allow_times=True):  # noqa: B023
-                    if r.ok:
+            seen = 0
+            for results in Importer(svc.items, workers).run(principal, json_chunks(path.read_bytes(), batch,
+                                                                                   path.name)):
+                for res in results:
+                    if res.ok:
                         accepted += 1
                     else:
                         rejected += 1
-                        msgs = "; ".join(f"{e.field}: {e.message}" for e in r.errors)
-                        err.print(f"[red]rejected[/red] {path.name} object {r.index + 1}: {msgs}")  # noqa: B023
-                progress.update(task, advance=len(chunk))  # noqa: B023
-                chunk.clear()  # noqa: B023
-
-            for obj in _read_objects(path):
-                chunk.append(obj)
-                if len(chunk) >= batch:
-                    flush()
-            if chunk:
-                flush()
+                        msgs = "; ".join(f"{e.field}: {e.message}" for e in res.errors)
+                        err.print(f"[red]rejected[/red] {path.name} object {seen + res.index + 1}: {msgs}")
+                seen += len(results)
+                progress.update(task, advance=len(results))
         _derive_queued(svc, progress)
     console.print(f"Imported {accepted} items, rejected {rejected}.")
     if rejected:

@@ -23,7 +23,7 @@ depends_on = None
 
 def _sqlite_rebuild(table: str, columns: str, pk: str, copy: str, rowid: bool) -> None:
     op.execute(f"CREATE TABLE {table}_new ({columns}, PRIMARY KEY ({pk})){'' if rowid else ' WITHOUT ROWID'}")
-    op.execute(f"INSERT INTO {table}_new ({copy}) SELECT {copy} FROM {table}")
+    op.execute(f"INSERT INTO {table}_new ({copy}) SELECT {copy} FROM {table}")  # noqa: S608 - names in code
     op.execute(f"DROP TABLE {table}")
     op.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
 
