@@ -109,3 +109,24 @@ def test_a_bulk_write_reads_back_exactly(world: World) -> None:
         result.id]
     assert world.svc.items.list(bob, ItemFilter(q="quai")).items[0]["id"] == result.id
     assert world.svc.audit.verify().ok
+
+
+def test_search_and_tags_follow_every_version(world: World) -> None:
+    """The full-text index (contentless on SQLite) and the tag rows are replaced, not added to, on each edit."""
+    alice, items = world.p("alice"), world.svc.items
+    item = items.create(alice, {"kind": "entity", "tags": ["old", "both"], "identifiers": [
+        {"type": "phone", "value": "+44 1"}], "content": {"entity_type": "group", "name": "Kestrel Front",
+                                                           "aliases": ["Северный фронт"]}})
+
+    def found(q: str | None = None, tag: str | None = None) -> bool:
+        return [i["id"] for i in items.list(alice, ItemFilter(q=q, tag=tag)).items] == [item["id"]]
+
+    assert found("kestrel") and found("северный") and found(tag="old")
+    items.update(alice, item["id"], {"tags": ["new", "both"], "content": {
+        "entity_type": "group", "name": "Osprey Front", "aliases": ["Южный фронт"]}})
+    assert not found("kestrel") and not found("северный") and not found(tag="old")
+    assert found("osprey") and found("южный") and found(tag="new") and found(tag="both") and found("front")
+    items.update(alice, item["id"], {"tags": []})
+    assert not found(tag="both") and found("osprey")
+    items.revoke(alice, item["id"])
+    assert items.list(alice, ItemFilter(q="osprey", include_revoked=True)).items[0]["revoked"] is True

@@ -22,13 +22,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
 from sqlalchemy import Connection, Table, func, inspect, select, text
 
 import accord
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.errors import Conflict
-from accord.sharing.validate import Draft
+from accord.sharing.items import fts_row
 from accord.storage.database import Database
 from accord.storage.schema import items, members, metadata, users
 
@@ -68,14 +67,7 @@ def index_rows(conn: Connection, after: int = 0, batch: int = 2000) -> Iterator[
                             .where(items.c.seq > last).order_by(items.c.seq).limit(batch)).all()
         if not rows:
             return
-        out = []
-        for r in rows:
-            body = orjson.loads(r.body)
-            d = Draft(id=r.id, kind=r.kind, language=None, tlp="clear", classification=0, release_scope="all",
-                      release_members=[], release_consumers=False, reliability=None, credibility=None,
-                      tags=body.get("tags", []), discoverable=True, content=body.get("content", {}),
-                      identifiers=body.get("identifiers", []), extensions=body.get("extensions", {}))
-            out.append((int(r.seq), d.title, d.text))
+        out = [fts_row(int(r.seq), r.id, r.kind, r.body) for r in rows]
         yield out
         last = rows[-1].seq
 
@@ -115,7 +107,7 @@ def copy_store(source: Database, target: Database, *, batch: int = 5000, replace
     src_names = inspect(source.reader).get_table_names()
     report.not_copied = sorted(n for n in src_names if n not in known and not n.startswith("items_fts_"))
     with _snapshot(source) as src, src.begin(), target.write() as dst:
-        dst.execute(text("DELETE FROM items_fts"))  # first: on PostgreSQL it references items
+        target.full_text.clear(dst)  # first: on PostgreSQL it references items
         for t in reversed(tables):
             dst.execute(t.delete())
         for t in tables:

@@ -31,7 +31,7 @@ from accord.storage.database import Database
 from accord.storage.schema import item_release, item_tags, item_versions, items, members
 
 __all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "Prepared", "PreparedBatch", "WrittenItem",
-           "prepare_items"]
+           "fts_row", "prepare_items", "stored_draft"]
 
 
 @dataclass(frozen=True)
@@ -173,6 +173,22 @@ def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bo
     return PreparedBatch(entries, errors, ids)
 
 
+def stored_draft(item_id: str, kind: str, body: str | bytes, **handling: Any) -> Draft:
+    """A ``Draft`` of a stored item from its body (handling fields as given, neutral defaults otherwise)."""
+    b = orjson.loads(body)
+    fields: dict[str, Any] = {"language": None, "tlp": "clear", "classification": 0, "release_scope": "all",
+                              "release_members": [], "release_consumers": False, "reliability": None,
+                              "credibility": None, "discoverable": True, **handling}
+    return Draft(id=item_id, kind=kind, tags=b.get("tags", []), content=b.get("content", {}),
+                 identifiers=b.get("identifiers", []), extensions=b.get("extensions", {}), **fields)
+
+
+def fts_row(seq: int, item_id: str, kind: str, body: str | bytes) -> tuple[int, str, str]:
+    """(seq, title, text) of a stored item exactly as the full-text index was given them."""
+    d = stored_draft(item_id, kind, body)
+    return seq, d.title, d.text
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -233,13 +249,11 @@ class Items:
         codes = self._release_codes(conn, [r.seq for r in rows if r.release_scope == "members"])
         out = []
         for r in sorted(rows, key=lambda r: r.seq):
-            body = orjson.loads(r.body)
-            d = Draft(id=r.id, kind=r.kind, language=r.language, tlp=r.tlp, classification=r.classification,
-                      release_scope=r.release_scope, release_members=codes.get(r.seq, []),
-                      release_consumers=bool(r.release_consumers), reliability=r.reliability,
-                      credibility=r.credibility, tags=body.get("tags", []), discoverable=bool(r.discoverable),
-                      content=body.get("content", {}), identifiers=body.get("identifiers", []),
-                      extensions=body.get("extensions", {}), created=r.created, modified=r.modified)
+            d = stored_draft(r.id, r.kind, r.body, language=r.language, tlp=r.tlp, classification=r.classification,
+                             release_scope=r.release_scope, release_members=codes.get(r.seq, []),
+                             release_consumers=bool(r.release_consumers), reliability=r.reliability,
+                             credibility=r.credibility, discoverable=bool(r.discoverable), created=r.created,
+                             modified=r.modified)
             out.append(WrittenItem(r.seq, r.id, r.kind, r.originator_id, r.version, bool(r.revoked), d))
         return out
 
@@ -620,7 +634,7 @@ class Items:
             conn.execute(item_tags.delete().where(item_tags.c.item_seq == row.seq, item_tags.c.tag.in_(old_tags)))
         if d.tags:
             conn.execute(item_tags.insert(), [{"tag": t, "item_seq": row.seq} for t in d.tags])
-        self.db.full_text.index(conn, [(row.seq, d.title, d.text)])
+        self.db.full_text.index(conn, [(row.seq, d.title, d.text)], [fts_row(row.seq, row.id, row.kind, row.body)])
         detail: dict[str, Any] = {"version": row.version + 1, "via": principal.via}
         if principal.token_id is not None:
             detail["token"] = principal.token_id

@@ -83,8 +83,12 @@ class PostgresFullText:
                 [{"s": seq, "t": fold(title), "x": fold(body[:MAX_INDEXED_CHARS])} for seq, title, body in rows],
             )
 
-    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
-        rows = list(rows)
+    def clear(self, conn: Connection) -> None:
+        conn.execute(text("DELETE FROM items_fts"))
+
+    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]],
+              old: Iterable[tuple[int, str, str]] = ()) -> None:
+        rows = list(rows)  # an upsert: the old entry needs no naming
         if rows:
             conn.execute(
                 text(_UPSERT),

@@ -195,7 +195,6 @@ audit_log = Table(
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False),
     Index("ix_audit_item", "item_id"),
-    Index("ix_audit_at", "at"),
 )
 
 # One row: the chain's head. Every append locks and updates it in the writer's transaction, which serialises

@@ -29,8 +29,13 @@ def query_terms(query: str) -> list[tuple[str, bool]]:
 
 
 class FullText(Protocol):
-    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
-        """(item seq, title, text) rows, replacing what was indexed for those items."""
+    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]],
+              old: Iterable[tuple[int, str, str]] = ()) -> None:
+        """(item seq, title, text) rows, replacing what was indexed for those items; ``old`` are the rows as they
+        were indexed before (SQLite's contentless index needs them to remove an entry)."""
+
+    def clear(self, conn: Connection) -> None:
+        """Remove every entry."""
 
     def insert(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         """Rows for items indexed for the first time (fast path for bulk ingest)."""
@@ -43,15 +48,26 @@ fts = table("items_fts", column("rowid"), column("title"), column("text"))
 
 
 class SqliteFullText:
+    """FTS5 contentless (``content=''``, migration 0009_fts): the index keeps tokens only, not a second copy of
+    every title and text (the items table has them), which halves its cost per write. SQLite before 3.43 removes
+    an entry of a contentless table only when given the values it was indexed with, hence ``old``."""
+
     def insert(self, conn: Connection, rows: list[tuple[int, str, str]]) -> None:
         if rows:
             conn.exec_driver_sql("INSERT INTO items_fts(rowid, title, text) VALUES (?, ?, ?)", rows)
 
-    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]]) -> None:
-        rows = list(rows)
-        if rows:
-            conn.exec_driver_sql("DELETE FROM items_fts WHERE rowid = ?", [(r[0],) for r in rows])
-            self.insert(conn, rows)
+    def index(self, conn: Connection, rows: Iterable[tuple[int, str, str]],
+              old: Iterable[tuple[int, str, str]] = ()) -> None:
+        rows, old = list(rows), list(old)
+        if {r[0] for r in rows} - {o[0] for o in old}:
+            raise ValueError("replacing an entry of the contentless index needs the values it was indexed with")
+        if old:
+            conn.exec_driver_sql("INSERT INTO items_fts(items_fts, rowid, title, text) VALUES ('delete', ?, ?, ?)",
+                                 old)
+        self.insert(conn, rows)
+
+    def clear(self, conn: Connection) -> None:
+        conn.exec_driver_sql("INSERT INTO items_fts(items_fts) VALUES ('delete-all')")
 
     def matching(self, query: str) -> Select[tuple[int]]:
         terms = query_terms(query)
