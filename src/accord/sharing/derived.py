@@ -50,8 +50,8 @@ class Deriver:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.batch = 200  # items per derivation transaction; adapted to keep each transaction short
-        self.target_s = 0.25
+        self.batch = 100  # items per derivation transaction; adapted to keep each transaction short
+        self.target_s = 0.1
 
     # ----- inside a writer's transaction -----------------------------------------------------------------
     def enqueue(self, conn: Connection, seqs: Sequence[int], hooks: Sequence[str]) -> None:
@@ -83,7 +83,7 @@ class Deriver:
     def run_once(self) -> int:
         """Derive one batch of queued items in one transaction; returns how many (0 when the queue is empty)."""
         started = time.perf_counter()
-        with self.db.write() as conn:
+        with self.db.write_background() as conn:
             q = select(item_derive.c.item_seq, item_derive.c.hooks).order_by(item_derive.c.item_seq).limit(self.batch)
             if self.db.dialect != "sqlite":
                 q = q.with_for_update(skip_locked=True)  # other server processes take other rows

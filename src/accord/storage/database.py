@@ -9,6 +9,8 @@ locked by each writing transaction, which is what serialises the chain across pr
 from __future__ import annotations
 
 import contextlib
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -75,10 +77,31 @@ class Database:
             self.writer = create_engine(url, pool_size=settings.read_pool_size, max_overflow=8, pool_pre_ping=True)
             self.reader = self.writer
         self.full_text: FullText = full_text_for(self.dialect)
+        self.writers_waiting = 0  # in this process, for write_background
+        self._waiting_lock = threading.Lock()
 
     @contextlib.contextmanager
     def write(self) -> Iterator[Connection]:
-        with self.writer.begin() as conn:
+        with contextlib.ExitStack() as stack:
+            with self._waiting_lock:
+                self.writers_waiting += 1
+            try:
+                conn = stack.enter_context(self.writer.begin())
+            finally:
+                with self._waiting_lock:
+                    self.writers_waiting -= 1
+            yield conn
+
+    @contextlib.contextmanager
+    def write_background(self) -> Iterator[Connection]:
+        """``write()`` for background work: on SQLite (one writer at a time) it first lets writers of this
+        process that are waiting go ahead, so background work never holds up a request for long."""
+        if self.dialect == "sqlite":
+            for _ in range(200):
+                if not self.writers_waiting:
+                    break
+                time.sleep(0.005)
+        with self.write() as conn:
             yield conn
 
     @contextlib.contextmanager
