@@ -53,7 +53,8 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
                               window_hours=settings.correlation_window_hours,
                               noisy_limit=settings.correlation_noisy_limit)
     items.hooks.append(correlation)
-    correlation_figures.install()  # the "correlated with another member's" figure, for statistics and reports
+    # The "correlated with another member's" figure and the summaries' "most correlated items" highlights.
+    correlation_figures.install(stats)
     stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
     if migrate:
         stix.backfill()  # items stored before the STIX store existed

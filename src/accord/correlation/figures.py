@@ -28,15 +28,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, false, or_, select
+from sqlalchemy import ColumnElement, Connection, exists, false, func, or_, select
 
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_notices
-from accord.meetings.figures import FIGURES, FigureDef, register
+from accord.meetings.figures import FIGURES, FigureDef, period_condition, register
+from accord.meetings.stats import Statistics
 from accord.sharing.handling import ITEM_KINDS, READ_ROLES, Principal
 from accord.sharing.policy import visible
 from accord.storage.schema import item_release, items
 
-__all__ = ["CORRELATED", "EXACT_KEY_PREFIXES", "correlated_condition", "install"]
+__all__ = ["CORRELATED", "EXACT_KEY_PREFIXES", "correlated_condition", "install", "most_correlated"]
 
 CORRELATED = "correlated"
 EXACT_KEY_PREFIXES = ("i:", "g:", "e:", "c:")
@@ -75,9 +76,30 @@ def correlated_condition(_conn: Connection, definition: dict[str, Any], who: Pri
     return or_(shared, told)
 
 
-def install() -> None:
-    """Register the figure (idempotent: the registry is keyed by figure name)."""
+def most_correlated(conn: Connection, member: Principal, start: str, end: str, limit: int = 5) -> list[str]:
+    """Highlights for a member's activity summary: its own items of the period that share exact keys with the
+    most other members' items it may see (the same matches as the figure's first half), most first."""
+    mine, theirs = corr_keys.alias("hl_mine"), corr_keys.alias("hl_theirs")
+    other, other_release = items.alias("hl_other"), item_release.alias("hl_other_release")
+    n = func.count(func.distinct(other.c.seq))
+    q = (select(items.c.id, n.label("n"))
+         .select_from(items.join(mine, mine.c.item_seq == items.c.seq).join(theirs, theirs.c.key == mine.c.key)
+                      .join(other, other.c.seq == theirs.c.item_seq))
+         .where(items.c.originator_id == member.member_id, visible(member), period_condition(start, end),
+                or_(*[mine.c.key.startswith(p) for p in EXACT_KEY_PREFIXES]),
+                mine.c.key.not_in(select(corr_exclusions.c.key)),
+                other.c.originator_id != member.member_id, other.c.revoked.is_(False), other.c.created < end,
+                visible(member, other, other_release))
+         .group_by(items.c.id).order_by(n.desc(), items.c.id).limit(limit))
+    return [r.id for r in conn.execute(q)]
+
+
+def install(stats: Statistics | None = None) -> None:
+    """Register the figure (idempotent: the registry is keyed by figure name) and, given the statistics service,
+    propose a member's most correlated items as highlights of its activity summary."""
     if CORRELATED not in FIGURES:
         register(FigureDef(CORRELATED, ITEM_KINDS, "items correlated with another member's", labels=LABELS,
                            known=correlated_condition))
+    if stats is not None and most_correlated not in stats.highlight_sources:
+        stats.highlight_sources.insert(0, most_correlated)
 
