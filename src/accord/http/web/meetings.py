@@ -21,7 +21,8 @@ from accord import clock
 from accord.errors import FieldError, ValidationFailed
 from accord.http.web.common import User, call, form, redirect, svc
 from accord.http.web.i18n import LANGUAGES, language_of, render, tr
-from accord.meetings import FIGURES, render as documents
+from accord.meetings import FIGURES
+from accord.meetings import render as documents
 from accord.meetings.service import LANGUAGES as TEXT_LANGUAGES
 from accord.sharing.handling import Principal
 
@@ -136,7 +137,7 @@ async def convene(request: Request, user: User) -> Response:
     try:
         m = await call(svc(request).meetings.create, user, _convene_body(data))
     except ValidationFailed as exc:
-        v = {k: str(x) for k, x in data.items() if isinstance(x, str) and k != "members"}
+        v: dict[str, Any] = {k: str(x) for k, x in data.items() if isinstance(x, str) and k != "members"}
         v["members"] = [str(c) for c in data.getlist("members")]
         return await _list_page(request, user, v, exc.errors, status=422)
     return redirect(f"/meetings/{m['id']}", tr(request, "Meeting convened."))
@@ -253,7 +254,7 @@ async def draft_communique(request: Request, meeting_id: int, user: User) -> Res
         figure, _, audience = str(raw).partition("|")
         picks.append({"figure": figure, "audience": audience or "members"})
     body = {"texts": {k: t for k, t in texts.items() if t.strip()}, "figures": picks}
-    v = {f"text_{k}": t for k, t in texts.items()}
+    v: dict[str, Any] = {f"text_{k}": t for k, t in texts.items()}
     v["picks"] = [str(p) for p in data.getlist("pick")]
     return await _act(request, user, meeting_id, svc(request).meetings.draft_communique, body,
                       done=tr(request, "Communiqué draft saved."), anchor="communique", v=v)
@@ -330,4 +331,5 @@ async def communique_document(request: Request, meeting_id: int, user: User) -> 
     s = svc(request)
     fonts = FONTS_URL if fmt == "html" else None
     body = await call(documents.communique_html, s, user, meeting_id, lang, fonts)
-    return await call(document_response, body, fmt, f"communique-{meeting_id}-{lang}")
+    resp: Response = await call(document_response, body, fmt, f"communique-{meeting_id}-{lang}")
+    return resp

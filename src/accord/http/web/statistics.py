@@ -24,9 +24,9 @@ from accord.http.web.common import User, call, svc
 from accord.http.web.i18n import render
 from accord.http.web.meetings import (
     FONTS_URL,
-    document_args,
     audience_label,
     day_start,
+    document_args,
     document_response,
     figure_label,
     last_day,
@@ -94,7 +94,6 @@ async def stats_page(request: Request, user: User) -> Response:
     rows = []
     if result:
         for f in result["table"]["figures"]:
-            d = f["definition"]
             rows.append({**f, "label": figure_label(request, f["figure"]),
                          "href": "/stats/items?" + f["items"].split("?", 1)[1]})
     query = urlencode({k: v for k, v in p.items() if v})
@@ -159,4 +158,5 @@ async def activity_report(request: Request, user: User) -> Response:
     s = svc(request)
     fonts = FONTS_URL if fmt == "html" else None
     body = await call(documents.activity_html, s, user, start, end, lang, p["member"] or None, fonts)
-    return await call(document_response, body, fmt, f"activity-{p['member'] or 'all'}-{lang}")
+    resp: Response = await call(document_response, body, fmt, f"activity-{p['member'] or 'all'}-{lang}")
+    return resp
