@@ -116,15 +116,13 @@ async def meetings_page(request: Request, user: User) -> Response:
 
 
 def _convene_body(data: FormData) -> dict[str, Any]:
-    errors: list[FieldError] = []
     period: dict[str, Any] = {}
     for name, key, end in (("period_from", "from", False), ("period_to", "to", True)):
+        raw = str(data.get(name, ""))
         try:
-            period[key] = day_start(str(data.get(name, "")), f"period.{key}", end=end)
-        except ValidationFailed as exc:
-            errors.extend(exc.errors)
-    if errors:
-        raise ValidationFailed(errors)
+            period[key] = day_start(raw, f"period.{key}", end=end)
+        except ValidationFailed:
+            period[key] = raw  # the service names it, together with every other bad field
     agenda = [line.strip() for line in str(data.get("agenda", "")).splitlines() if line.strip()]
     return {"title": str(data.get("title", "")), "date": str(data.get("date", "")) or None,
             "place": str(data.get("place", "")), "agenda": agenda,
