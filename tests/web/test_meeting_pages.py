@@ -109,6 +109,16 @@ def test_who_may_see_and_do_what(app: Any, world: World) -> None:
     assert bob.post(url + "/minutes", data={"csrf_token": bc, "kind": "note", "text": "x"}).status_code == 403
     r = bob.post(url + "/communique", data={"csrf_token": bc, "text_en": "x"})
     assert r.status_code == 403
+    # A pick narrowed to some kinds (made through the API) is offered on the page and kept when the draft is saved.
+    mid = url.rsplit("/", 1)[1]
+    world.svc.meetings.draft_communique(world.p("alice"), mid, {"texts": {"en": "x"}, "figures": [
+        {"figure": "information", "kinds": ["report"], "audience": "consumers"}]})
+    value = re.search(r'name="pick" value="(information\|consumers\|report)" checked', alice.get(url).text)
+    assert value
+    r = alice.post(url + "/communique", data={"csrf_token": ac, "text_en": "y", "pick": [value.group(1)]})
+    assert r.status_code == 303
+    assert world.svc.meetings.get(world.p("alice"), mid)["communique"]["picks"] == [
+        {"figure": "information", "kinds": ["report"], "audience": "consumers"}]
     # A reader of a participating member reads the meeting but is offered no action.
     reader, _ = login(app, "breader")
     page = reader.get(url).text

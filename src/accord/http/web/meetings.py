@@ -178,13 +178,18 @@ async def _meeting_page(request: Request, user: Principal, meeting_id: int, *, e
     pick_rows = [{"figure": key, "label": figure_label(request, key),
                   "cells": [{"value": f"{key}|{a}", "checked": (key, a) in picks} for a in AUDIENCES]}
                  for key in FIGURES]
+    # Picks narrowed to some kinds (made through the API or the CLI) are kept as their own checkboxes.
+    other_picks = [{"value": f"{p['figure']}|{p['audience']}|{','.join(p['kinds'])}",
+                    "label": f"{figure_label(request, p['figure'])} ({', '.join(p['kinds'])}) · "
+                             f"{audience_label(request, p['audience'])}"}
+                   for p in c["picks"] if p["kinds"] or p["audience"] not in AUDIENCES]
     frozen = [{**f, "label": figure_label(request, f["figure"]),
                "audience": audience_label(request, f["definition"]["audience"]),
                "href": f"/meetings/{m['id']}/communique/figures/{f['position']}"} for f in c["figures"]]
     return render(request, "meeting.html", {
         "m": m, "c": c, "is_chair": is_chair, "summaries": summaries, "own_summary": own_summary,
         "participant_codes": [p["code"] for p in m["members"]], "approved_now": approved_now,
-        "i_approved": user.member_code in approved_now, "pick_rows": pick_rows,
+        "i_approved": user.member_code in approved_now, "pick_rows": pick_rows, "other_picks": other_picks,
         "audiences": [audience_labels(request)[a] for a in AUDIENCES], "frozen": frozen,
         "verification": verification, "period_last": last_day(m["period"]["to"]),
         "text_languages": [(code, LANGUAGES[code]) for code in TEXT_LANGUAGES],
@@ -249,8 +254,10 @@ async def draft_communique(request: Request, meeting_id: int, user: User) -> Res
     texts = {code: str(data.get(f"text_{code}", "")) for code in TEXT_LANGUAGES}
     picks = []
     for raw in data.getlist("pick"):
-        figure, _, audience = str(raw).partition("|")
-        picks.append({"figure": figure, "audience": audience or "members"})
+        figure, _, rest = str(raw).partition("|")
+        audience, _, kinds = rest.partition("|")
+        picks.append({"figure": figure, "audience": audience or "members",
+                      "kinds": [k for k in kinds.split(",") if k]})
     body = {"texts": {k: t for k, t in texts.items() if t.strip()}, "figures": picks}
     v: dict[str, Any] = {f"text_{k}": t for k, t in texts.items()}
     v["picks"] = [str(p) for p in data.getlist("pick")]
