@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from accord.audit.chain import AuditLog
 from accord.config import Settings
+from accord.correlation import figures as correlation_figures
 from accord.correlation.service import Correlation
 from accord.events import EventBus, bus_for
 from accord.http.web.store import WebStore
@@ -52,6 +53,8 @@ def build_services(settings: Settings, *, migrate: bool = True) -> Services:
                               window_hours=settings.correlation_window_hours,
                               noisy_limit=settings.correlation_noisy_limit)
     items.hooks.append(correlation)
+    # The "correlated with another member's" figure and the summaries' "most correlated items" highlights.
+    correlation_figures.install(stats)
     stix = StixStore(db, audit, settings, items)  # registers itself as an item hook
     if migrate:
         stix.backfill()  # items stored before the STIX store existed

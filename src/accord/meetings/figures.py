@@ -80,6 +80,11 @@ class FigureDef:
     # Report labels by language for figures registered by other features ({"en": ..., "fr": ...}); the built-in
     # figures take theirs from i18n.py.
     labels: dict[str, str] | None = None
+    # For figures about an item's relation to *other* records (correlated with another member's item): an extra
+    # condition built once per counting principal, i.e. the viewer (viewer basis) or each listed member as a whole
+    # (members-own). It must only look at what that principal may know (``visible(principal)`` on the other
+    # records), so a count never carries a bit about an item its counter may not see.
+    known: Callable[[Connection, dict[str, Any], Principal], ColumnElement[bool]] | None = None
 
 
 FIGURES: dict[str, FigureDef] = {}
@@ -196,9 +201,15 @@ def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | 
         conds.append(visible(viewer))
         if ids:
             conds.append(items.c.originator_id.in_(list(ids.values())))
+        if fig.known is not None:
+            conds.append(fig.known(conn, definition, viewer))
     else:
-        conds.append(or_(*[and_(items.c.originator_id == mid, visible(member_principal(mid, code)))
-                           for code, mid in ids.items()]))
+        per_member = []
+        for code, mid in ids.items():
+            who = member_principal(mid, code)
+            cond = and_(items.c.originator_id == mid, visible(who))
+            per_member.append(and_(cond, fig.known(conn, definition, who)) if fig.known is not None else cond)
+        conds.append(or_(*per_member))
     if fig.condition is not None:
         extra = fig.condition(conn, definition)
         if extra is not None:

@@ -91,6 +91,10 @@ def query_text(d: dict[str, Any], viewer: str | None = None) -> str:
     parts.append(f"released to {d['audience']}")
     parts.append("each member's own items" if d["basis"] == "members-own" else f"as seen by {viewer or 'viewer'}")
     parts.append("revoked before the end excluded")
+    if _plugged(d["figure"]):
+        from accord.meetings.figures import FIGURES
+
+        parts.append("and " + FIGURES[d["figure"]].label)
     return " · ".join(parts)
 
 
@@ -102,6 +106,14 @@ def figure_label(w: Words, key: str) -> str:
         return fig.labels.get(w.lang) or fig.labels.get("en") or fig.label
     text = w("fig_" + key)
     return text if text != "fig_" + key else (fig.label if fig else key)
+
+
+def _plugged(key: str) -> bool:
+    """A figure another feature registered with its own report labels (see figures.register)."""
+    from accord.meetings.figures import FIGURES
+
+    fig = FIGURES.get(key)
+    return fig is not None and bool(fig.labels)
 
 
 def _recipients(w: Words, audience: str) -> str:
@@ -173,6 +185,14 @@ def activity_html(svc: Services, viewer: Principal, start: str, end: str, lang: 
         {"label": w("released_consumers"), "value": w.num(passed["total"]),
          "query": query_text({**base, "figure": "items", "audience": "consumers"}, viewer.username)},
     ]
+    # Figures registered by other features (correlated with another member's): a card and a source line each.
+    for f in svc.stats.figure_table(viewer, start, end, member)["figures"]:
+        if not _plugged(f["figure"]):
+            continue
+        label = figure_label(w, f["figure"])
+        cards.append(card(label, f["value"], f["previous"]))
+        sources.append({"label": label, "value": w.num(f["value"]),
+                        "query": query_text(f["definition"], viewer.username)})
     subject = f"{names[member]} ({member})" if member else w("all_members")
     n = 3
     sec = {}

@@ -21,7 +21,7 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.errors import PermissionDenied, ValidationFailed
 from accord.meetings import figures as F
-from accord.sharing.handling import Principal
+from accord.sharing.handling import ITEM_KINDS, Principal
 from accord.sharing.items import decode_cursor, encode_cursor
 from accord.sharing.policy import visible
 from accord.storage.database import Database
@@ -30,6 +30,8 @@ from accord.storage.schema import items, members
 __all__ = ["ActivityRow", "Statistics"]
 
 GROUPS = ("member", "kind")
+# The built-in figures first, in the order the centre reads them; registered ones follow.
+_ORDER = {"items": 0, "observations": 1, "information": 2, "reports": 3, "entities": 4}
 # A highlight source proposes items for a member's summary: (conn, member principal, start, end) -> item ids.
 HighlightSource = Callable[[Connection, Principal, str, str], list[str]]
 
@@ -161,6 +163,30 @@ class Statistics:
                 cur = nxt
         return out
 
+    def figure_table(self, viewer: Principal, start: str, end: str, member: str | None = None,
+                     kind: str | None = None, audience: str = "any") -> dict[str, Any]:
+        """Every registered figure (that applies to ``kind``) for the viewer, this period and the previous one of
+        the same length: counts only, each with the canonical definition its drill-down link is made from."""
+        start, end = parse_period(start, end)
+        if kind is not None and kind not in ITEM_KINDS:
+            raise ValidationFailed.one("kind", f"must be one of {', '.join(ITEM_KINDS)}")
+        prev_start, prev_end = previous_period(start, end)
+        out = []
+        with self.db.read() as conn:
+            for key, fig in sorted(F.FIGURES.items(), key=lambda kv: _ORDER.get(kv[0], len(_ORDER))):
+                if kind is not None and kind not in fig.kinds:
+                    continue
+                d = F.check_definition({"figure": key, "from": start, "to": end, "audience": audience,
+                                        "members": [member] if member else [], "kinds": [kind] if kind else []})
+                counts = []
+                for a, b in ((start, end), (prev_start, prev_end)):
+                    q = select(func.count()).select_from(items).where(F.selection(conn, {**d, "from": a, "to": b},
+                                                                                  viewer))
+                    counts.append(int(conn.execute(q).scalar_one()))
+                out.append({"figure": key, "definition": d, "value": counts[0], "previous": counts[1],
+                            "change": counts[0] - counts[1], "items": drill_link(d)})
+        return {"from": start, "to": end, "previous": {"from": prev_start, "to": prev_end}, "figures": out}
+
     # ----- figures and drill-down ------------------------------------------------------------------------
     def figure(self, viewer: Principal, raw: Any) -> dict[str, Any]:
         d = self.check_figure(viewer, raw)
@@ -212,6 +238,11 @@ class Statistics:
                                     "audience": audience, "basis": "members-own"})
             ev = F.evaluate(conn, d)
             out.append({"definition": d, "value": ev.value, "present": True})
+        for key, fig in F.FIGURES.items():  # figures other features registered (correlated with another member's)
+            if fig.labels:
+                d = F.check_definition({"figure": key, "from": start, "to": end, "members": [code],
+                                        "audience": "any", "basis": "members-own"})
+                out.append({"definition": d, "value": F.evaluate(conn, d).value, "present": True})
         return out
 
     def highlights(self, conn: Connection, member_id: int, code: str, start: str, end: str) -> list[str]:

@@ -9,7 +9,7 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from accord.errors import FieldError
-from accord.http.web import admin, auth_routes, correlation_panels, item, pages, share
+from accord.http.web import admin, auth_routes, correlation_panels, item, meetings, pages, share, statistics
 from accord.http.web.common import LoginRequired, redirect
 from accord.http.web.i18n import render, tr
 
@@ -43,7 +43,8 @@ async def _login_required(request: Request, exc: Exception) -> Response:
 
 def install(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
-    for router in (auth_routes.router, pages.router, share.bulk_router, share.router, item.router, admin.router):
+    for router in (auth_routes.router, pages.router, share.bulk_router, share.router, item.router, admin.router,
+                   meetings.router, statistics.router):
         app.include_router(router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.state.html_error = html_error
