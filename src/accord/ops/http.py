@@ -78,7 +78,9 @@ async def metrics(request: Request) -> Response:
     m: Metrics = request.app.state.metrics
     svc = request.app.state.services
     events = getattr(svc, "events", None)
-    body, ctype = m.render(db_in_use=pool_in_use(svc.db), event_queue=events.queue_depth() if events else 0)
+    backlog = await run_in_threadpool(svc.items.deriver.backlog)
+    body, ctype = m.render(db_in_use=pool_in_use(svc.db), event_queue=events.queue_depth() if events else 0,
+                           derive_backlog=backlog)
     return Response(body, media_type=ctype)
 
 

@@ -54,6 +54,8 @@ class Metrics:
                                registry=r, multiprocess_mode="livesum")
         self.event_queue = Gauge("accord_event_queue_depth", "Live-event messages waiting for subscribers",
                                  registry=r, multiprocess_mode="livesum")
+        self.derive_backlog = Gauge("accord_derive_backlog", "Items whose STIX and correlation work is queued "
+                                    "(accord.sharing.derived)", registry=r, multiprocess_mode="max")
         self.alert_latency = Histogram("accord_alert_latency_seconds", "From an item's write to its alert",
                                        buckets=_LATENCY_BUCKETS, registry=r)
         _live.add(self)
@@ -63,9 +65,10 @@ class Metrics:
         for w in written:
             self.items_counter.labels(w.kind, "create" if w.version == 1 else "version").inc()
 
-    def render(self, *, db_in_use: int, event_queue: int) -> tuple[bytes, str]:
+    def render(self, *, db_in_use: int, event_queue: int, derive_backlog: int = 0) -> tuple[bytes, str]:
         self.db_in_use.set(db_in_use)
         self.event_queue.set(event_queue)
+        self.derive_backlog.set(derive_backlog)
         path = multiprocess_dir()
         if path:
             registry = CollectorRegistry()

@@ -17,7 +17,7 @@ Who runs the deriver: a background thread of every server process (``start``/``s
 several processes on PostgreSQL share the queue with ``FOR UPDATE SKIP LOCKED``), and the CLI after an import
 (``drain``). Readers never wait for it: until an item is derived it is readable, searchable and listed, and its
 STIX object and correlations follow within about a second under normal load (the backlog is exported as the
-``accord_derive_backlog`` metric and by ``accord status``).
+``accord_derive_backlog`` metric).
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ class Deriver:
         self._thread: threading.Thread | None = None
         self.batch = 100  # items per derivation transaction; adapted to keep each transaction short
         self.target_s = 0.1
+        self.idle_s = 0.1  # the deriver waits for this long a pause in this process's writes...
+        self.max_lag_s = 5.0  # ...but not longer than this
 
     # ----- inside a writer's transaction -----------------------------------------------------------------
     def enqueue(self, conn: Connection, seqs: Sequence[int], hooks: Sequence[str]) -> None:
@@ -134,8 +136,17 @@ class Deriver:
             self._wake.wait(1.0)
             self._wake.clear()
             try:
-                while not self._stop.is_set() and self.run_once():
-                    pass
+                waiting_since = time.monotonic()
+                while not self._stop.is_set():
+                    # Background priority: while this process is busy writing (a bulk import arriving in
+                    # requests), wait for a pause, but never let queued work wait longer than max_lag_s.
+                    now = time.monotonic()
+                    if now - self.db.last_write < self.idle_s and now - waiting_since < self.max_lag_s:
+                        self._stop.wait(self.idle_s)
+                        continue
+                    if not self.run_once():
+                        break
+                    waiting_since = time.monotonic()
             except Exception:  # a fault here must not kill the thread; the rows stay queued and are retried
                 log.exception("deriving queued items failed; retrying shortly")
                 self._stop.wait(2.0)

@@ -78,10 +78,13 @@ class Database:
             self.reader = self.writer
         self.full_text: FullText = full_text_for(self.dialect)
         self.writers_waiting = 0  # in this process, for write_background
+        self.last_write = 0.0  # time.monotonic() of the last foreground write() in this process
         self._waiting_lock = threading.Lock()
 
     @contextlib.contextmanager
-    def write(self) -> Iterator[Connection]:
+    def write(self, *, background: bool = False) -> Iterator[Connection]:
+        if not background:
+            self.last_write = time.monotonic()
         with contextlib.ExitStack() as stack:
             with self._waiting_lock:
                 self.writers_waiting += 1
@@ -101,7 +104,7 @@ class Database:
                 if not self.writers_waiting:
                     break
                 time.sleep(0.005)
-        with self.write() as conn:
+        with self.write(background=True) as conn:
             yield conn
 
     @contextlib.contextmanager
