@@ -19,11 +19,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from ingest import synthetic  # noqa: E402 - a sibling bench script
+from ingest import synthetic
 
-from accord.config import Settings  # noqa: E402
-from accord.errors import ValidationFailed  # noqa: E402
-from accord.sharing.validate import check_item, check_items  # noqa: E402
+from accord.config import Settings
+from accord.errors import ValidationFailed
+from accord.sharing.validate import check_item, check_items
 
 
 def demo_items(n: int) -> list[dict[str, Any]]:

@@ -27,7 +27,7 @@ from accord.sharing.validate import IDENTIFIER_TYPES, Draft, check_item, check_i
 from accord.sharing.validate_fast import _fast, _Limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
-from ingest import synthetic  # noqa: E402 - the bench's items, the shape bulk imports have
+from ingest import synthetic
 
 DEFAULT = Settings()
 SMALL = Settings(max_name=12, max_string=40)
@@ -41,7 +41,7 @@ class Level(enum.IntEnum):
     ONE = 1
 
 
-class StrTlp(str, enum.Enum):
+class StrTlp(enum.StrEnum):
     AMBER = "amber"
 
 
@@ -135,8 +135,8 @@ def handling(draw: Any) -> Any:
         rel: dict[str, Any] = {}
         # members with another scope, or a members scope without any, are refused: drawn now and then
         if scope == "members" or draw(st.integers(0, 2)) == 0:
-            rel["members"] = draw(st.lists(st.sampled_from(["ALPHA", "bravo", " CHARLIE ", "delta\t", "ALPHA", "ALPHA", "\t"]),
-                                           min_size=1, max_size=4))
+            codes = st.sampled_from(["ALPHA", "bravo", " CHARLIE ", "delta\t", "ALPHA", "ALPHA", "\t"])
+            rel["members"] = draw(st.lists(codes, min_size=1, max_size=4))
         elif draw(st.booleans()):
             rel["members"] = []
         if scope is not None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -26,12 +27,13 @@ from accord.sharing.handling import (
 
 __all__ = ["IDENTIFIER_TYPES", "Draft", "check_item", "check_items", "check_patch", "new_id", "stored_ts"]
 
-IDENTIFIER_TYPES: tuple[str, ...] = ("phone", "email", "vehicle-plate", "document", "crypto", "url")
+IDENTIFIER_TYPES: tuple[str, ...] = (
+    "phone", "email", "vehicle-plate", "document", "crypto", "url")
 _ID = re.compile(r"^([a-z]+)--([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_TOP_KEYS: set[str] = {"id", "kind", "language", "handling", "grading", "tags", "discoverable", "content", "identifiers",
-             "created", "modified", "version", "extensions"}
+_TOP_KEYS: set[str] = {"id", "kind", "language", "handling", "grading", "tags", "discoverable", "content",
+                       "identifiers", "created", "modified", "version", "extensions"}
 _CONTENT_KEYS = {
     "report": {"title", "body"},
     "observation": {"lat", "lon", "precision_m", "observed_from", "observed_to", "place_name", "description"},
@@ -454,5 +456,10 @@ def check_patch(current: dict[str, Any], patch: Any, settings: Settings) -> Draf
     return check_item(merged, settings)
 
 
-# The batch form lives in its own module (it imports the pieces above); re-exported here for callers.
-from accord.sharing.validate_fast import check_items  # noqa: E402
+def check_items(raws: Sequence[Any], settings: Settings, *, allow_times: bool = False
+                ) -> list[Draft | ValidationFailed]:
+    """``check_item`` over a batch: for each object its Draft, or the ValidationFailed ``check_item`` raises.
+    Several times faster on valid objects; see ``validate_fast``, which builds on this module."""
+    from accord.sharing.validate_fast import check_items as batch  # imported here: it imports this module
+
+    return batch(raws, settings, allow_times=allow_times)
