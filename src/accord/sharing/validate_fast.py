@@ -7,6 +7,13 @@ that object then goes through ``check_item``, which names every bad field. So th
 (exotic but valid input, e.g. a dict subclass, takes the slow path) but never more permissive, and error lists come
 from one place. ``tests/core/test_validate_fast.py`` checks the two against each other on generated valid,
 near-valid and broken objects; ``bench/validate.py`` measures the gain.
+
+Why plain Python and not a model library: ``msgspec.convert`` from dicts costs about as much as this whole path
+(~1.5 us per item for one Struct per kind, ~4 us through a tagged union) and accepts tuples, sets, Decimals and any
+Mapping where ``check_item`` refuses them, so it would need the same exact-type guards on top. What remains here
+is mostly irreducible per-field work (a dozen lookups, two or three regexes, one ``fromisoformat`` per timestamp,
+the Draft itself); the next step is decoding the request bytes straight into typed structs at the adapter, where
+the input is known to hold JSON types only.
 """
 
 from __future__ import annotations
