@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,14 +25,15 @@ from accord.sharing.handling import (
     TLP,
 )
 
-__all__ = ["IDENTIFIER_TYPES", "Draft", "check_item", "check_patch", "new_id"]
+__all__ = ["IDENTIFIER_TYPES", "Draft", "check_item", "check_items", "check_patch", "new_id", "stored_ts"]
 
-IDENTIFIER_TYPES = ("phone", "email", "vehicle-plate", "document", "crypto", "url")
+IDENTIFIER_TYPES: tuple[str, ...] = (
+    "phone", "email", "vehicle-plate", "document", "crypto", "url")
 _ID = re.compile(r"^([a-z]+)--([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})$")
 _LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
-_TOP_KEYS = {"id", "kind", "language", "handling", "grading", "tags", "discoverable", "content", "identifiers",
-             "created", "modified", "version", "extensions"}
+_TOP_KEYS: set[str] = {"id", "kind", "language", "handling", "grading", "tags", "discoverable", "content",
+                       "identifiers", "created", "modified", "version", "extensions"}
 _CONTENT_KEYS = {
     "report": {"title", "body"},
     "observation": {"lat", "lon", "precision_m", "observed_from", "observed_to", "place_name", "description"},
@@ -57,6 +59,20 @@ def parse_id(value: Any) -> tuple[str, str] | None:
         return None
     m = _ID.match(value)
     return (m.group(1), m.group(2)) if m else None
+
+
+def stored_ts(v: Any) -> str | None:
+    """A timestamp in the stored form, or None when ``v`` is not an RFC 3339 timestamp."""
+    if isinstance(v, str) and _CANONICAL_TS.match(v):
+        try:
+            datetime.fromisoformat(v[:-1])  # a real date and time; the text is already canonical
+            return v
+        except ValueError:
+            pass
+    try:
+        return clock.format_ts(clock.parse_ts(v))
+    except (ValueError, TypeError, OverflowError):
+        return None
 
 
 @dataclass
@@ -164,17 +180,10 @@ class _Checker:
             if required:
                 self.err(f"{path}{key}", "is required")
             return None
-        if isinstance(v, str) and _CANONICAL_TS.match(v):
-            try:
-                datetime.fromisoformat(v[:-1])  # a real date and time; the text is already canonical
-                return v
-            except ValueError:
-                pass
-        try:
-            return clock.format_ts(clock.parse_ts(v))
-        except (ValueError, TypeError, OverflowError):
+        ts = stored_ts(v)
+        if ts is None:
             self.err(f"{path}{key}", "must be an RFC 3339 timestamp, e.g. 2026-01-31T12:00:00Z")
-            return None
+        return ts
 
     def ref(self, v: Any, path: str, kinds: tuple[str, ...] | None = None) -> str | None:
         parsed = parse_id(v)
@@ -445,3 +454,12 @@ def check_patch(current: dict[str, Any], patch: Any, settings: Settings) -> Draf
         rel = {**rel, "members": []}
         merged["handling"] = {**merged["handling"], "release": rel}
     return check_item(merged, settings)
+
+
+def check_items(raws: Sequence[Any], settings: Settings, *, allow_times: bool = False
+                ) -> list[Draft | ValidationFailed]:
+    """``check_item`` over a batch: for each object its Draft, or the ValidationFailed ``check_item`` raises.
+    Several times faster on valid objects; see ``validate_fast``, which builds on this module."""
+    from accord.sharing.validate_fast import check_items as batch  # imported here: it imports this module
+
+    return batch(raws, settings, allow_times=allow_times)
