@@ -25,7 +25,7 @@ from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, Permiss
 from accord.sharing.derived import Deriver
 from accord.sharing.handling import ITEM_KINDS, Principal
 from accord.sharing.policy import can_edit, visible
-from accord.sharing.validate import Draft, check_item, check_patch, parse_id
+from accord.sharing.validate import Draft, check_item, check_items, check_patch, parse_id
 from accord.storage.bulk import existing_values, insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import item_release, item_tags, item_versions, items, members
@@ -144,11 +144,9 @@ def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bo
     entries: builtins.list[Prepared] = []
     seen: set[str] = set()
     dumps = orjson.dumps
-    for i, raw in enumerate(objects):
-        try:
-            d = check_item(raw, settings, allow_times=allow_times)
-        except ValidationFailed as exc:
-            errors[i] = exc.errors
+    for i, (raw, d) in enumerate(zip(objects, check_items(objects, settings, allow_times=allow_times), strict=True)):
+        if isinstance(d, ValidationFailed):
+            errors[i] = d.errors
             ids[i] = raw.get("id") if isinstance(raw, dict) and isinstance(raw.get("id"), str) else None
             continue
         if d.id in seen:
