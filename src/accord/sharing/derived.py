@@ -63,7 +63,10 @@ class Deriver:
 
     def catch_up(self, conn: Connection, seq: int) -> None:
         """Derive item ``seq`` now if it is still queued (before an edit writes its next version)."""
-        row = conn.execute(select(item_derive.c.hooks).where(item_derive.c.item_seq == seq)).first()
+        q = select(item_derive.c.hooks).where(item_derive.c.item_seq == seq)
+        if self.db.dialect != "sqlite":
+            q = q.with_for_update()  # waits for a deriver of another process that holds the row, then sees it gone
+        row = conn.execute(q).first()
         if row is not None:
             self._derive(conn, [(seq, row.hooks)])
 
