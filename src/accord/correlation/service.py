@@ -144,8 +144,10 @@ class Correlation:
                                                "script": f.script} for i, f in enumerate(forms)])
 
     def _index_many(self, conn: Connection, written: list[WrittenItem]) -> None:
-        """``_index`` for a batch: one delete for the items indexed before (new versions), one insert per table."""
-        again = [w.seq for w in written if w.version != 1]  # a first version was never indexed
+        """``_index`` for a batch: one delete and one insert per table."""
+        # Replace whatever is indexed for these items: a first version normally has nothing, but a rebuild may
+        # have indexed an item still queued for the deriver.
+        again = [w.seq for w in written]
         for start in range(0, len(again), 500):
             chunk = again[start:start + 500]
             conn.execute(delete(corr_keys).where(corr_keys.c.item_seq.in_(chunk)))
@@ -502,6 +504,7 @@ class Correlation:
     def rebuild(self, batch: int = 2000, notices: bool = True) -> dict[str, int]:
         """Recompute every key (and, unless told not to, every open notice) from the stored items."""
         counts = {"items": 0, "keys": 0, "notices": 0}
+        self.items.deriver.drain()  # queued items first, so nothing derives them again after the rebuild
         with self.db.write() as conn:
             conn.execute(delete(corr_keys))
             conn.execute(delete(corr_names))
