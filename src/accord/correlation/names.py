@@ -86,6 +86,7 @@ _DIGRAPHS = (("chzh", "j"), ("tsz", "j"), ("dzh", "j"), ("tch", "s"), ("sch", "s
              ("ph", "f"), ("ts", "s"), ("dj", "j"), ("dz", "j"), ("ck", "k"), ("ou", "u"))
 # v stays "v" here: Arabic writes it ف, Persian and Urdu و (a vowel letter too), so the strict skeleton reads it
 # as f and the loose one drops it (see _skeletons).
+_SOFT_C = re.compile("c(?=[eiy])")
 _SINGLE = str.maketrans({"q": "k", "c": "k", "x": "ks", "z": "s", "p": "b", "g": "j"})
 # Vowels as the Arabic script would write them: a as alif, e/i/y as ya, o/u/w as waw.
 _SHAPE_VOWELS = str.maketrans({"e": "y", "i": "y", "o": "w", "u": "w", "'": None})
@@ -115,12 +116,13 @@ _CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
 
 
 @lru_cache(maxsize=200_000)
-def _arabic_tokens(t: str) -> tuple[tuple[str, str], ...]:
+def _arabic_tokens(t: str, article: bool = True) -> tuple[tuple[str, str], ...]:
     """(Latin word, shape) for each word of a normalised Arabic-script text; the article ال is split off as "al"
-    (dropped later with the Latin articles). ع is silent inside a word and a vowel at its start ("عمر", Omar)."""
+    (dropped later with the Latin articles) unless ``article`` is false. ع is silent inside a word and a vowel
+    at its start ("عمر", Omar)."""
     out: list[tuple[str, str]] = []
     for w in _ARABIC_WORD.findall(t):
-        if w.startswith("ال") and len(w) >= 4:
+        if article and w.startswith("ال") and len(w) >= 4:
             out.append(("al", "al"))
             w = w[2:]
         lat = w.translate(_ARABIC_LATIN)
@@ -174,7 +176,8 @@ def shape(token: str) -> str:
     t = "a" + token if token[:1] in ("e", "i", "o", "u") else token
     for a, b in _DIGRAPHS:
         t = t.replace(a, b)
-    t = t.translate(_SINGLE).translate(_SHAPE_VOWELS)
+    # c before e, i, y is s in the Romance languages and ts in the Slavic ones ("Valencia", "Zenica").
+    t = _SOFT_C.sub("s", t).translate(_SINGLE).translate(_SHAPE_VOWELS)
     return _DOUBLES.sub(r"\1", t)
 
 
@@ -218,6 +221,7 @@ class NameForm:
     token_text: str = ""
     skeleton_text: str = ""
     shape: str = ""
+    short: str = ""  # the shape without the short vowels Arabic script leaves unwritten (see _SHORT)
 
 
 def script_of(text: str) -> str:
@@ -245,9 +249,13 @@ def from_latin(name: str, lat: str, script: str) -> NameForm:
     """Build the form from an already transliterated name (the store keeps the Latin form and script, so
     scoring candidates never runs ICU again; Arabic script is re-read through the cheap letter tables)."""
     if script == "Arabic":
-        pairs = [p for p in _arabic_tokens(normalise(name))]
+        pairs = list(_arabic_tokens(normalise(name)))
     else:
         pairs = [(t, shape(t)) for t in lat.split()]
+    return _build(name, lat, script, pairs)
+
+
+def _build(name: str, lat: str, script: str, pairs: list[tuple[str, str]]) -> NameForm:
     kept = [p for p in pairs if p[0] not in _DROP]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
@@ -258,8 +266,9 @@ def from_latin(name: str, lat: str, script: str) -> NameForm:
     skels = tuple(p[0] for p in sk if p[0])
     joined = _DOUBLES.sub(r"\1", "".join(skels))
     lo = _DOUBLES.sub(r"\1", "".join(p[1] for p in sk))
-    return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels),
-                    "".join(sh for _, sh in kept))
+    shapes = "".join(sh for _, sh in kept)
+    short = shapes if script == "Arabic" else "".join(shape(_SHORT.sub("", t)) for t in toks)
+    return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels), shapes, short)
 
 
 @lru_cache(maxsize=200_000)
@@ -276,6 +285,11 @@ def query_forms(name: str) -> list[NameForm]:
         if head != name and head.strip():
             forms.append(analyse(head))
             break
+    # An initial ال is the article in Arabic names, but also the start of foreign ones ("الورين", Ilorin).
+    for f in list(forms):
+        t = normalise(f.original)
+        if f.script == "Arabic" and any(w.startswith("ال") and len(w) >= 4 for w in _ARABIC_WORD.findall(t)):
+            forms.append(_build(f.original, f.latin, f.script, list(_arabic_tokens(t, article=False))))
     return forms
 
 
@@ -307,14 +321,26 @@ def _vowel_key(sh: str) -> str:
     return ("a" if initial else "") + v
 
 
+# An a or e between two consonants is most often a short vowel, which Arabic script does not write
+# ("Baghdad" -> "بغداد", b-gh-d-a-d); the comparison takes the better of the full and the short shape.
+_SHORT = re.compile("(?<=[b-df-hj-np-tv-z])e(?=[b-df-hj-np-tv-z])")
+
+
 def _abjad(arabic: NameForm, other: NameForm) -> float:
     """Compare a name written in Arabic script with another as Arabic would write it (consonant classes, long
     vowels as a/w/y, v as Persian و or as Arabic ف): it separates "Fushun" from "Foshan" for "fwshwn", which
     skeletons cannot."""
-    a, o = arabic.shape, other.shape
-    if "v" in o:
-        return max(fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))), fuzz.ratio(a, o.replace("v", "f"))) / 100.0
-    return fuzz.ratio(a, o) / 100.0
+    a = arabic.shape
+    best = 0.0
+    for o in ((other.shape, other.short) if SHORTV else (other.shape,)):
+        if "v" in o:
+            best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))), fuzz.ratio(a, o.replace("v", "f")))
+        else:
+            best = max(best, fuzz.ratio(a, o))
+    return best / 100.0
+
+
+SHORTV = True
 
 
 W_SK, W_LAT, W_ABJ = 0.45, 0.1, 0.45
