@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select
+from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, union_all
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -146,6 +146,13 @@ class Correlation:
                 self._notify(conn, w.seq)
 
     # ----- finding related items -------------------------------------------------------------------------
+    # Round trips per call of `related`: the item's own keys (exclusions folded in), one statement for every
+    # exact key with its noisy check, one for name candidates with their names, and for observations one for the
+    # place-time neighbours. Each is driven by the key index, and each reads a bounded number of postings.
+    @staticmethod
+    def _not_excluded(key_col: Any) -> Any:
+        return ~exists(select(corr_exclusions.c.id).where(corr_exclusions.c.key == key_col))
+
     def _excluded(self, conn: Connection, keys: Iterable[str]) -> set[str]:
         ks = sorted(set(keys))
         if not ks:
@@ -157,18 +164,36 @@ class Correlation:
         cond = and_(items.c.seq != seq, items.c.revoked.is_(False))
         return and_(cond, visible(principal)) if principal is not None else cond
 
-    def _noisy(self, conn: Connection, key: str, cond: Any, limit: int) -> bool:
-        sub = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-               .where(corr_keys.c.key == key, cond).limit(limit + 2))
-        return int(conn.execute(select(func.count()).select_from(sub.subquery())).scalar_one()) > limit
+    def _noisy(self, conn: Connection, keys: list[str], cond: Any, limit: int) -> dict[str, list[int]]:
+        """The items under each exact key that ``cond`` admits, at most ``limit + 1`` per key (one more than the
+        noisy limit: a key with that many is noisy). One statement: a UNION ALL of one index range per key, each
+        with its own LIMIT, so a hot key (a hotline number) costs ``limit + 1`` rows, never its whole list."""
+        if not keys:
+            return {}
+        parts = [select(corr_keys.c.key, corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+                 .where(corr_keys.c.key == k, cond).order_by(corr_keys.c.item_seq).limit(limit + 1)
+                 for k in keys]
+        if len(parts) == 1:
+            q: Any = parts[0]
+        else:
+            subs = [p.subquery() for p in parts]
+            q = union_all(*(select(sq.c.key, sq.c.item_seq) for sq in subs))
+        out: dict[str, list[int]] = {k: [] for k in keys}
+        for key, other in conn.execute(q):
+            out[key].append(other)
+        return out
 
     @staticmethod
-    def _common(conn: Connection, keys: list[str], cap: int) -> set[str]:
-        """The keys carried by more than ``cap`` items: one index-only GROUP BY (its IN list compiles once and
-        is cached by SQLAlchemy, unlike a statement whose shape depends on the number of keys)."""
-        q = (select(corr_keys.c.key).where(corr_keys.c.key.in_(keys)).group_by(corr_keys.c.key)
-             .having(func.count() > cap))
-        return set(conn.execute(q).scalars())
+    def _common(keys: list[str], cap: int) -> Any:
+        """Postings of each key, at most ``cap + 1`` per key (hub-wide, no policy: a cost guard, see
+        `_name_candidates`), as a UNION ALL of bounded index ranges; excluded keys give none."""
+        parts = [select(corr_keys.c.key, corr_keys.c.item_seq)
+                 .where(corr_keys.c.key == k, Correlation._not_excluded(corr_keys.c.key))
+                 .order_by(corr_keys.c.item_seq).limit(cap + 1) for k in keys]
+        if len(parts) == 1:
+            return parts[0].cte("post")
+        subs = [p.subquery() for p in parts]
+        return union_all(*(select(sq.c.key, sq.c.item_seq) for sq in subs)).cte("post")
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
                 noisy_out: list[str] | None = None, *, notices_for: int | None = None) -> list[Related]:
@@ -176,8 +201,8 @@ class Correlation:
         already checked that ``seq`` itself is visible); without, every item (for notices). ``notices_for``
         (the item's originator) narrows the name candidates to other members' discoverable items, the only ones
         a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's."""
-        own = set(conn.execute(select(corr_keys.c.key).where(corr_keys.c.item_seq == seq)).scalars())
-        own -= self._excluded(conn, own)
+        own = set(conn.execute(select(corr_keys.c.key).where(
+            corr_keys.c.item_seq == seq, self._not_excluded(corr_keys.c.key))).scalars())
         cond = self._base(principal, seq)
         out: dict[tuple[int, str], Related] = {}
 
@@ -187,14 +212,12 @@ class Correlation:
                 out[k] = r
 
         exact = sorted(k for k in own if k[0] in "ige")
-        for key in exact:
-            if self._noisy(conn, key, cond, self.noisy_limit):
+        for key, others in self._noisy(conn, exact, cond, self.noisy_limit).items():
+            if len(others) > self.noisy_limit:
                 if noisy_out is not None:
                     noisy_out.append(key)
                 continue
-            rows = conn.execute(select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-                                .where(corr_keys.c.key == key, cond)).scalars()
-            for other in rows:
+            for other in others:
                 if key[0] == "i":
                     _, typ, value = key.split(":", 2)
                     put(Related(other, "identifier", 1.0, [f"same {typ} {value}"]))
@@ -202,10 +225,10 @@ class Correlation:
                     put(Related(other, "lineage", 1.0, ["formerly known as / later known as"]))
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
-        names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
-            select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
-            .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
-        if names:
+        if any(k[0] == "n" for k in own):
+            names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
+                select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+                .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
             name_cond = cond if notices_for is None else and_(
                 cond, items.c.originator_id != notices_for, items.c.discoverable.is_(True))
             for r in self._name_candidates(conn, names, name_cond, noisy_out):
@@ -219,36 +242,38 @@ class Correlation:
                          noisy_out: list[str] | None = None, threshold: float | None = None,
                          limit: int | None = None) -> list[Related]:
         keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
-        excluded = self._excluded(conn, keys)
-        keys = [k for k in keys if k not in excluded]
         if not keys:
             return []
         # Keys shared by very many items (a common given name) are skipped for candidate retrieval as long as a
-        # rarer key remains. This is a cost decision counted hub-wide from the key index alone (counting over
-        # the reader's visible items would scan those long lists on every query): what it can reveal is that a
-        # name part is common in the hub, never an item. Results are still only visible items.
+        # rarer key remains; when none does, the first cap + 1 postings of each are used. This is a cost
+        # decision counted hub-wide from the key index alone (counting over the reader's visible items would scan
+        # those long lists on every query): what it can reveal is that a name part is common in the hub, never
+        # an item. Results are still only visible items.
         cap = max(self.noisy_limit * 20, 500)
-        common = self._common(conn, keys, cap)
-        usable = [k for k in keys if k not in common] or keys
-        # Count shared keys first (a GROUP BY subquery is materialised, so the plan is driven by the key index),
-        # then keep the candidates the reader may see.
-        counted = (select(corr_keys.c.item_seq, func.count().label("hits")).where(corr_keys.c.key.in_(usable))
-                   .group_by(corr_keys.c.item_seq).subquery())
-        q = (select(counted.c.item_seq, counted.c.hits).join(items, items.c.seq == counted.c.item_seq).where(cond)
-             .order_by(counted.c.hits.desc(), counted.c.item_seq).limit(self.shortlist))
-        seqs = shortlist({r.item_seq: r.hits for r in conn.execute(q)}, self.shortlist)
-        if not seqs:
-            return []
+        post = self._common(keys, cap)
+        sizes = select(post.c.key, func.count().label("n")).group_by(post.c.key).cte("sizes")
+        rare = select(sizes.c.key).where(sizes.c.n <= cap)
+        usable = or_(post.c.key.in_(rare), ~rare.exists())
+        # Count shared keys over the visible candidates, keep the best few, and bring their names in the same
+        # statement.
+        short = (select(post.c.item_seq, func.count().label("hits"))
+                 .join(items, items.c.seq == post.c.item_seq).where(usable, cond)
+                 .group_by(post.c.item_seq).order_by(func.count().desc(), post.c.item_seq)
+                 .limit(self.shortlist).cte("short"))
+        q = (select(short.c.item_seq, short.c.hits, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+             .join(corr_names, corr_names.c.item_seq == short.c.item_seq)
+             .order_by(short.c.item_seq, corr_names.c.ord))
+        hits: dict[int, int] = {}
         by_item: dict[int, list[NameForm]] = {}
-        for s, n, lat, script in conn.execute(
-                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
-                .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq, corr_names.c.ord)):
+        for s, h, n, lat, script in conn.execute(q):
+            hits[s] = h
             by_item.setdefault(s, []).append(from_latin(n, lat, script))
+        seqs = shortlist(hits, self.shortlist)
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
         for s in seqs:
-            score, reasons, matched = best_score(forms, by_item.get(s, []))
+            score, reasons, matched = best_score(forms, by_item[s])
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
@@ -263,11 +288,10 @@ class Correlation:
         if me is None or me.lat is None or me.t_from is None:
             return []
         keys = neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)
-        excluded = self._excluded(conn, keys)
-        keys = [k for k in keys if k not in excluded]
+        near = (select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys),
+                                                   self._not_excluded(corr_keys.c.key)))
         rows = conn.execute(select(items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
-                            .where(items.c.seq.in_(select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys))),
-                                   cond)).all()
+                            .where(items.c.seq.in_(near), cond)).all()
         out = []
         for r in rows:
             d = haversine_m(me.lat, me.lon, r.lat, r.lon)
