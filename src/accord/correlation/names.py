@@ -31,7 +31,8 @@ _ARABIC_FOLD = str.maketrans({
     "ة": "ه", "ۀ": "ه", "ہ": "ه", "ۂ": "ه", "ە": "ا",
     "ؤ": "و", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۉ": "و",
     # Urdu, Pashto, Sindhi, Kurdish and Uyghur letters: folded into their Arabic kin.
-    "ٹ": "ت", "ټ": "ت", "ٽ": "ت", "ٺ": "ت", "ڈ": "د", "ڊ": "د", "ڌ": "د", "ڍ": "د", "ڀ": "ب", "ڃ": "ن", "ډ": "د", "ڏ": "د", "ڑ": "ر", "ړ": "ر", "ڕ": "ر", "ڙ": "ر", "ڵ": "ل",
+    "ٹ": "ت", "ټ": "ت", "ٽ": "ت", "ٺ": "ت", "ڈ": "د", "ڊ": "د", "ڌ": "د", "ڍ": "د", "ڀ": "ب", "ڃ": "ن",
+    "ډ": "د", "ڏ": "د", "ڑ": "ر", "ړ": "ر", "ڕ": "ر", "ڙ": "ر", "ڵ": "ل",
     "ں": "ن", "ڻ": "ن", "ڼ": "ن", "ڭ": "نگ", "ګ": "گ", "ڳ": "گ", "ښ": "ش", "ځ": "ز", "څ": "چ", "ڇ": "چ",
     "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف", "ۋ": "ڤ",
     "ـ": None,  # tatweel (kashida) is only stretching
@@ -115,26 +116,34 @@ _ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
 _CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
 
 
-@lru_cache(maxsize=200_000)
 def _arabic_tokens(t: str, article: bool = True) -> tuple[tuple[str, str], ...]:
     """(Latin word, shape) for each word of a normalised Arabic-script text; the article ال is split off as "al"
-    (dropped later with the Latin articles) unless ``article`` is false. ع is silent inside a word and a vowel
-    at its start ("عمر", Omar)."""
+    (dropped later with the Latin articles) unless ``article`` is false."""
     out: list[tuple[str, str]] = []
     for w in _ARABIC_WORD.findall(t):
-        if article and w.startswith("ال") and len(w) >= 4:
-            out.append(("al", "al"))
-            w = w[2:]
-        lat = w.translate(_ARABIC_LATIN)
-        sh = w
-        for a, b in _ARABIC_PAIRS:
+        out.extend(_arabic_word(w, article))
+    return tuple(out)
+
+
+@lru_cache(maxsize=200_000)
+def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
+    """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
+    Omar)."""
+    out: list[tuple[str, str]] = []
+    if article and w.startswith("ال") and len(w) >= 4:
+        out.append(("al", "al"))
+        w = w[2:]
+    lat = w.translate(_ARABIC_LATIN)
+    sh = w
+    for a, b in _ARABIC_PAIRS:
+        if a in sh:
             sh = sh.replace(a, b)
-        sh = sh.translate(_ARABIC_CLASS)
-        if w[0] == "ع":
-            lat, sh = "a" + lat, "a" + sh
-        lat = _NON_ALNUM.sub("", lat)
-        if lat:
-            out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh))))
+    sh = sh.translate(_ARABIC_CLASS)
+    if w[0] == "ع":
+        lat, sh = "a" + lat, "a" + sh
+    lat = _NON_ALNUM.sub("", lat)
+    if lat:
+        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh))))
     return tuple(out)
 
 
@@ -206,10 +215,11 @@ def loose(skel: str) -> str:
     return _DOUBLES.sub(r"\1", skel.translate(_LOOSE))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class NameForm:
     """One analysed name: its Latin form, identity tokens and their skeletons (joined, loose and shape
-    precomputed, since scoring compares them many times)."""
+    precomputed, since scoring compares them many times). Forms compare and hash by identity: they come from
+    cached constructors, and hashing eleven strings on every cache look-up was a measurable cost."""
 
     original: str
     latin: str
@@ -249,26 +259,36 @@ def from_latin(name: str, lat: str, script: str) -> NameForm:
     """Build the form from an already transliterated name (the store keeps the Latin form and script, so
     scoring candidates never runs ICU again; Arabic script is re-read through the cheap letter tables)."""
     if script == "Arabic":
-        pairs = list(_arabic_tokens(normalise(name)))
-    else:
-        pairs = [(t, shape(t)) for t in lat.split()]
-    return _build(name, lat, script, pairs)
+        return _build(name, lat, script, _arabic_name(name))
+    return _build(name, lat, script, tuple((t, shape(t)) for t in lat.split()))
 
 
-def _build(name: str, lat: str, script: str, pairs: list[tuple[str, str]]) -> NameForm:
+@lru_cache(maxsize=200_000)
+def _arabic_name(name: str) -> tuple[tuple[str, str], ...]:
+    return _arabic_tokens(normalise(name))
+
+
+@lru_cache(maxsize=400_000)
+def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
+    """(strict skeleton, loose skeleton, short shape) of one word, cached: names share their words."""
+    strict, lo = _skeletons(sh)
+    return strict, lo, sh if arabic else shape(_SHORT.sub("", word))
+
+
+def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
     kept = [p for p in pairs if p[0] not in _DROP]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
     if not kept:  # a name made only of dropped words ("Al Amir") keeps them
-        kept = pairs
+        kept = list(pairs)
+    arabic = script == "Arabic"
     toks = tuple(t for t, _ in kept)
-    sk = [_skeletons(sh) for _, sh in kept]
-    skels = tuple(p[0] for p in sk if p[0])
+    info = [_token(w, sh, arabic) for w, sh in kept]
+    skels = tuple(i[0] for i in info if i[0])
     joined = _DOUBLES.sub(r"\1", "".join(skels))
-    lo = _DOUBLES.sub(r"\1", "".join(p[1] for p in sk))
-    shapes = "".join(sh for _, sh in kept)
-    short = shapes if script == "Arabic" else "".join(shape(_SHORT.sub("", t)) for t in toks)
-    return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels), shapes, short)
+    lo = _DOUBLES.sub(r"\1", "".join(i[1] for i in info))
+    return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels),
+                    "".join(sh for _, sh in kept), "".join(i[2] for i in info))
 
 
 @lru_cache(maxsize=200_000)
@@ -289,7 +309,7 @@ def query_forms(name: str) -> list[NameForm]:
     for f in list(forms):
         t = normalise(f.original)
         if f.script == "Arabic" and any(w.startswith("ال") and len(w) >= 4 for w in _ARABIC_WORD.findall(t)):
-            forms.append(_build(f.original, f.latin, f.script, list(_arabic_tokens(t, article=False))))
+            forms.append(_build(f.original, f.latin, f.script, _arabic_tokens(t, article=False)))
     return forms
 
 
@@ -304,13 +324,11 @@ def blocking_keys(form: NameForm) -> set[str]:
             keys.add(f"p:{joined[:4]}")
     if form.loose:
         keys.add(f"l:{form.loose}")
-    if VKEY and 0 < len(joined) <= VLEN:
+    if 0 < len(joined) <= 3:
+        # A short skeleton ("sn": Xian, Sana, Essen...) is shared by hundreds of names; where its long vowels
+        # are written (w/y), they tell them apart.
         keys.add(f"v:{_vowel_key(form.shape)}")
     return keys
-
-
-VKEY = True
-VLEN = 3
 
 
 def _vowel_key(sh: str) -> str:
@@ -332,17 +350,17 @@ def _abjad(arabic: NameForm, other: NameForm) -> float:
     skeletons cannot."""
     a = arabic.shape
     best = 0.0
-    for o in ((other.shape, other.short) if SHORTV else (other.shape,)):
+    for o in (other.shape, other.short):
         if "v" in o:
-            best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))), fuzz.ratio(a, o.replace("v", "f")))
+            best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))),
+                       fuzz.ratio(a, o.replace("v", "f")))
         else:
             best = max(best, fuzz.ratio(a, o))
     return best / 100.0
 
 
-SHORTV = True
-
-
+# Weights of skeleton, spelling and "as Arabic writes it" similarity when one name is in Arabic script. Chosen
+# on the development half of the GeoNames evaluation (see evaluation.py), reported on the other half.
 W_SK, W_LAT, W_ABJ = 0.45, 0.1, 0.45
 
 
@@ -385,28 +403,36 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
 def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
                keyed: bool = True) -> tuple[float, list[str], str]:
     """Best score over the (query name, candidate name or alias) pairs; returns score, reasons, matched name.
-    With ``keyed``, only pairs sharing a blocking key are scored (others cannot be the best match found
-    through the index), which keeps an entity with names in three scripts from costing nine comparisons."""
+    With ``keyed``, only the pairs sharing the most blocking keys are scored (a pair sharing fewer is rarely the
+    best, and an entity with names in three scripts against another would otherwise cost nine comparisons)."""
     best: tuple[float, list[str], str] = (0.0, [], "")
     cands = list(candidates)
-    for q in queries:
-        qk = form_keys(q) if keyed else frozenset()
-        for c in cands:
-            if keyed and not qk & form_keys(c):
-                continue
-            s, r = _pair_score(q, c)
-            if s > best[0]:
-                best = (s, r, c.original)
+    if keyed:
+        shared = [(len(form_keys(q) & form_keys(c)), q, c) for q in queries for c in cands]
+        top = max((n for n, _, _ in shared), default=0)
+        pairs = [(q, c) for n, q, c in shared if n and n >= top - 1]
+    else:
+        pairs = [(q, c) for q in queries for c in cands]
+    for q, c in pairs:
+        s, r = _pair_score(q, c)
+        if s > best[0]:
+            best = (s, r, c.original)
     return best
 
 
-def shortlist(counts: dict[int, int], size: int) -> list[int]:
-    """Candidates by shared keys, most first; those sharing under half as many keys as the best are dropped
-    (a true match across scripts shares several keys; a chance one shares one)."""
+def least_hits(forms: Iterable[NameForm]) -> int:
+    """The fewest keys a candidate must share with a query: a third of the keys of the query's smallest form
+    (a name sharing one word of three with the query, and nothing else, is a chance neighbour)."""
+    return max(1, min((len(form_keys(f)) for f in forms), default=0) // 3)
+
+
+def shortlist(counts: dict[int, int], size: int, least: int = 1) -> list[int]:
+    """Candidates by shared keys, most first; those sharing under half as many keys as the best, or under
+    ``least``, are dropped (a true match across scripts shares several keys; a chance one shares one)."""
     ranked = sorted(counts, key=lambda i: (-counts[i], i))[:size]
     if not ranked:
         return []
-    floor = max(1, counts[ranked[0]] // 2)
+    floor = max(least, counts[ranked[0]] // 2)
     return [i for i in ranked if counts[i] >= floor]
 
 
@@ -444,7 +470,7 @@ class NameIndex:
             for item in self.postings.get(k, ()):
                 counts[item] = counts.get(item, 0) + 1
         out = []
-        for item in shortlist(counts, self.shortlist):
+        for item in shortlist(counts, self.shortlist, least_hits(qs)):
             s, r, m = best_score(qs, self.names[item])
             if s > 0:
                 out.append(Match(s, item, r, m))

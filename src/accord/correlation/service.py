@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, exists, func, insert, or_, select, union_all
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, literal, select, union_all
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -33,6 +33,7 @@ from accord.correlation.names import (
     best_score,
     blocking_keys,
     from_latin,
+    least_hits,
     query_forms,
     shortlist,
 )
@@ -88,6 +89,7 @@ class Correlation:
         self.notice_threshold = notice_threshold
         self.shortlist = shortlist
         self.gazetteer = Gazetteer()
+        self._stmts: dict[tuple[str, int], Any] = {}
 
     # ----- keys ------------------------------------------------------------------------------------------
     def names_of(self, kind: str, content: dict[str, Any]) -> list[str]:
@@ -166,34 +168,39 @@ class Correlation:
 
     def _noisy(self, conn: Connection, keys: list[str], cond: Any, limit: int) -> dict[str, list[int]]:
         """The items under each exact key that ``cond`` admits, at most ``limit + 1`` per key (one more than the
-        noisy limit: a key with that many is noisy). One statement: a UNION ALL of one index range per key, each
-        with its own LIMIT, so a hot key (a hotline number) costs ``limit + 1`` rows, never its whole list."""
-        if not keys:
-            return {}
-        parts = [select(corr_keys.c.key, corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-                 .where(corr_keys.c.key == k, cond).order_by(corr_keys.c.item_seq).limit(limit + 1)
-                 for k in keys]
-        if len(parts) == 1:
-            q: Any = parts[0]
-        else:
-            subs = [p.subquery() for p in parts]
-            q = union_all(*(select(sq.c.key, sq.c.item_seq) for sq in subs))
-        out: dict[str, list[int]] = {k: [] for k in keys}
-        for key, other in conn.execute(q):
-            out[key].append(other)
-        return out
+        noisy limit: a key with that many is noisy), so a hot key (a hotline number) costs ``limit + 1`` rows,
+        never its whole list. One small statement per key: items carry few exact keys."""
+        q = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+             .where(corr_keys.c.key == bindparam("key"), cond).order_by(corr_keys.c.item_seq).limit(limit + 1))
+        return {k: list(conn.execute(q, {"key": k}).scalars()) for k in keys}
 
-    @staticmethod
-    def _common(keys: list[str], cap: int) -> Any:
-        """Postings of each key, at most ``cap + 1`` per key (hub-wide, no policy: a cost guard, see
-        `_name_candidates`), as a UNION ALL of bounded index ranges; excluded keys give none."""
-        parts = [select(corr_keys.c.key, corr_keys.c.item_seq)
-                 .where(corr_keys.c.key == k, Correlation._not_excluded(corr_keys.c.key))
-                 .order_by(corr_keys.c.item_seq).limit(cap + 1) for k in keys]
-        if len(parts) == 1:
-            return parts[0].cte("post")
-        subs = [p.subquery() for p in parts]
-        return union_all(*(select(sq.c.key, sq.c.item_seq) for sq in subs)).cte("post")
+    def _stmt(self, name: str, n: int = 0) -> Any:
+        """Statements without the reader's policy in them are built once and reused: building and hashing a
+        statement of a dozen bounded sub-selects cost more than running it."""
+        key = (name, n)
+        stmt = self._stmts.get(key)
+        if stmt is None:
+            stmt = self._stmts[key] = self._build_stmt(name, n)
+        return stmt
+
+    def _build_stmt(self, name: str, n: int) -> Any:
+        if name == "sizes":
+            # Postings of each of n keys, counted up to cap + 1 (hub-wide, a cost guard: see
+            # `_name_candidates`); excluded keys count none.
+            cap = self._cap()
+            parts = [select(literal(i).label("i"), func.count().label("n")).select_from(
+                select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"),
+                                                   self._not_excluded(corr_keys.c.key))
+                .limit(cap + 1).subquery()) for i in range(n)]
+            return parts[0] if n == 1 else union_all(*parts)
+        # "hits": items by the number of the given keys they carry, most first, from the key index alone.
+        return (select(corr_keys.c.item_seq, func.count().label("hits"))
+                .where(corr_keys.c.key.in_(bindparam("keys", expanding=True)))
+                .group_by(corr_keys.c.item_seq).order_by(func.count().desc(), corr_keys.c.item_seq)
+                .limit(bindparam("k")))
+
+    def _cap(self) -> int:
+        return max(self.noisy_limit * 20, 500)
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
                 noisy_out: list[str] | None = None, *, notices_for: int | None = None) -> list[Related]:
@@ -245,34 +252,46 @@ class Correlation:
         if not keys:
             return []
         # Keys shared by very many items (a common given name) are skipped for candidate retrieval as long as a
-        # rarer key remains; when none does, the first cap + 1 postings of each are used. This is a cost
-        # decision counted hub-wide from the key index alone (counting over the reader's visible items would scan
-        # those long lists on every query): what it can reveal is that a name part is common in the hub, never
-        # an item. Results are still only visible items.
-        cap = max(self.noisy_limit * 20, 500)
-        post = self._common(keys, cap)
-        sizes = select(post.c.key, func.count().label("n")).group_by(post.c.key).cte("sizes")
-        rare = select(sizes.c.key).where(sizes.c.n <= cap)
-        usable = or_(post.c.key.in_(rare), ~rare.exists())
-        # Count shared keys over the visible candidates, keep the best few, and bring their names in the same
-        # statement.
-        short = (select(post.c.item_seq, func.count().label("hits"))
-                 .join(items, items.c.seq == post.c.item_seq).where(usable, cond)
-                 .group_by(post.c.item_seq).order_by(func.count().desc(), post.c.item_seq)
-                 .limit(self.shortlist).cte("short"))
-        q = (select(short.c.item_seq, short.c.hits, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
-             .join(corr_names, corr_names.c.item_seq == short.c.item_seq)
-             .order_by(short.c.item_seq, corr_names.c.ord))
+        # rarer key remains. This is a cost decision counted hub-wide from the key index alone (counting over
+        # the reader's visible items would scan those long lists on every query): what it can reveal is that a
+        # name part is common in the hub, never an item. Results are still only visible items.
+        cap = self._cap()
+        sizes = dict(conn.execute(self._stmt("sizes", len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).all())
+        present = [k for i, k in enumerate(keys) if sizes.get(i, 0)]
+        usable = [k for i, k in enumerate(keys) if 0 < sizes.get(i, 0) <= cap] or present
+        if not usable:
+            return []
+        # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
+        # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
+        # best visible ones: hidden items change which rows are read, never what is returned.
         hits: dict[int, int] = {}
+        k = 2 * self.shortlist + 1
+        done = 0
+        while True:
+            ranked = conn.execute(self._stmt("hits"), {"keys": usable, "k": k}).all()
+            fresh = [r.item_seq for r in ranked[done:]]
+            if fresh:
+                seen = set(conn.execute(select(items.c.seq).where(
+                    items.c.seq.in_(bindparam("cands", expanding=True)), cond), {"cands": fresh}).scalars())
+                hits.update((r.item_seq, r.hits) for r in ranked[done:] if r.item_seq in seen)
+            if len(hits) >= self.shortlist or len(ranked) < k:
+                break
+            done, k = len(ranked), k * 4
+        seqs = shortlist(hits, self.shortlist, least_hits(forms))
+        if not seqs:
+            return []
         by_item: dict[int, list[NameForm]] = {}
-        for s, h, n, lat, script in conn.execute(q):
-            hits[s] = h
+        for s, n, lat, script in conn.execute(
+                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+                .where(corr_names.c.item_seq.in_(bindparam("seqs", expanding=True)))
+                .order_by(corr_names.c.item_seq, corr_names.c.ord), {"seqs": seqs}):
             by_item.setdefault(s, []).append(from_latin(n, lat, script))
-        seqs = shortlist(hits, self.shortlist)
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
         for s in seqs:
+            if s not in by_item:
+                continue
             score, reasons, matched = best_score(forms, by_item[s])
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
