@@ -52,16 +52,16 @@ def upgrade() -> None:
             conn.execute(keys.insert(), [{"key": k, "item_seq": s} for k, s in sorted(new_keys)])
         last = seqs[-1]
     seen: set[str] = set()
-    for r in conn.execute(sa.select(excl.c.id, excl.c.key, excl.c.value).where(excl.c.type == "name")
+    for e in conn.execute(sa.select(excl.c.id, excl.c.key, excl.c.value).where(excl.c.type == "name")
                           .order_by(excl.c.id)).all():
-        joined = analyse(r.value).joined
-        key = f"n:j:{joined}" if joined else r.key
+        joined = analyse(e.value).joined
+        key = f"n:j:{joined}" if joined else e.key
         if key in seen:  # two old exclusions that now mean the same name: keep the first
-            conn.execute(excl.delete().where(excl.c.id == r.id))
+            conn.execute(excl.delete().where(excl.c.id == e.id))
             continue
         seen.add(key)
-        if key != r.key:
-            conn.execute(excl.update().where(excl.c.id == r.id).values(key=key))
+        if key != e.key:
+            conn.execute(excl.update().where(excl.c.id == e.id).values(key=key))
 
 
 def downgrade() -> None:
