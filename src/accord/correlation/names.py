@@ -362,6 +362,7 @@ def _abjad(arabic: NameForm, other: NameForm) -> float:
 # Weights of skeleton, spelling and "as Arabic writes it" similarity when one name is in Arabic script. Chosen
 # on the development half of the GeoNames evaluation (see evaluation.py), reported on the other half.
 W_SK, W_LAT, W_ABJ = 0.45, 0.1, 0.45
+LOOSE_W = 0.95  # the loose skeleton is weaker evidence than the strict one, a little
 
 
 def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
@@ -375,7 +376,7 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
     qs, cs = q.skeleton_text, c.skeleton_text
     sk_tokens = max(fuzz.token_sort_ratio(qs, cs), 0.9 * fuzz.token_set_ratio(qs, cs)) / 100.0
     sk_joined = fuzz.ratio(q.joined, c.joined) / 100.0
-    sk_loose = 0.9 * fuzz.ratio(q.loose, c.loose) / 100.0
+    sk_loose = LOOSE_W * fuzz.ratio(q.loose, c.loose) / 100.0
     sk = max(sk_tokens, sk_joined, sk_loose)
     if q.joined and q.joined == c.joined:
         reasons.append("same consonant skeleton")
