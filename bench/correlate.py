@@ -1,14 +1,21 @@
 """Correlation bench: with N stored items (entities with aliases in three scripts, observations, reports with
 identifiers), measure
 
-- p50/p99 time to correlate one new item of each kind (the write hook: index its keys, find what it relates to,
-  store deconfliction notices), against a baseline in the same run: a plain indexed exact lookup by item id;
+- p50/p99 time to correlate one new item of each kind: the write hook (index its keys, find what it relates to,
+  store deconfliction notices), and separately `Correlation.related` (everything it relates to, hub-wide) and
+  `for_item` (a reader's view through the policy), against a baseline in the same run: a plain indexed exact
+  lookup by item id;
 - entity name match p50/p99 over the stored names (queries in another script, words shuffled), and how often the
   entity the query was made from comes first (recall@1 at scale);
 - correlation storage in bytes per item at N/2 and N items (SQLite dbstat), whose ratio shows growth is linear;
 - quality: recall@1 and recall@5 per script on the offline GeoNames evaluation set (accord.correlation.evaluation).
 
-Usage: python bench/correlate.py [--quick] [--items N]. Prints one JSON object as its last line.
+The store is filled with `Items.create_many` in batches of 5,000 with the write hooks off, each batch then indexed
+through the service's own `_index` (deconfliction notices are not computed during the fill: they are moving to a
+deferred queue); the timed writes run the full hook. `--db DIR` keeps the filled store for profiling runs.
+
+Usage: python bench/correlate.py [--quick] [--items N] [--db DIR] [--no-quality]. Prints one JSON object as its
+last line.
 """
 
 from __future__ import annotations
