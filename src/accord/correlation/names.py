@@ -12,14 +12,44 @@ Everything here is pure and fast (tens of microseconds per name); the service st
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Any, ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
 from rigour.text.translit import ascii_text
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """A dict cache, emptied when full. Not functools.lru_cache: each of its entries is a linked-list node that
+    the garbage collector tracks, and a few hundred thousand of them turned every full collection into a 100 ms
+    pause in the middle of a request (the p99 of correlating an entity). Here the entries are plain keys and
+    mostly untracked values (strings, tuples of strings)."""
+    def deco(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        cache: dict[Any, _R] = {}
+
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            key = (args, tuple(kwargs.items())) if kwargs else args
+            try:
+                return cache[key]
+            except KeyError:
+                pass
+            value = fn(*args, **kwargs)
+            if len(cache) >= maxsize:
+                cache.clear()
+            cache[key] = value
+            return value
+
+        return wrapper
+    return deco
+
 
 __all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
 
@@ -125,7 +155,7 @@ def _arabic_tokens(t: str, article: bool = True) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=200_000)
+@_memo(200_000)
 def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
     """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
     Omar)."""
@@ -147,7 +177,7 @@ def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def _latin_raw(text: str) -> str:
     t = normalise(text)
     if _ARABIC_RANGE.search(t):
@@ -177,7 +207,7 @@ def _strip_article(token: str) -> str:
     return token
 
 
-@lru_cache(maxsize=200_000)
+@_memo(200_000)
 def shape(token: str) -> str:
     """A token as consonant classes with its vowels as Arabic script would write them (a, w, y): "baghdadi" ->
     "bajdady". Doubles collapsed (Arabic writes a doubled letter once)."""
@@ -190,7 +220,7 @@ def shape(token: str) -> str:
     return _DOUBLES.sub(r"\1", t)
 
 
-@lru_cache(maxsize=200_000)
+@_memo(200_000)
 def _skeletons(sh: str) -> tuple[str, str]:
     """(strict, loose) consonant skeletons of a token's shape. The strict one reads v as f; the loose one drops
     v, h and folds voiced/unvoiced pairs. A word that starts with a vowel keeps an "a" mark: every script
@@ -215,7 +245,7 @@ def loose(skel: str) -> str:
     return _DOUBLES.sub(r"\1", skel.translate(_LOOSE))
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, slots=True)
 class NameForm:
     """One analysed name: its Latin form, identity tokens and their skeletons (joined, loose and shape
     precomputed, since scoring compares them many times). Forms compare and hash by identity: they come from
@@ -249,12 +279,12 @@ def script_of(text: str) -> str:
     return max(counts, key=lambda k: counts[k]) if counts else "Other"
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def analyse(name: str) -> NameForm:
     return from_latin(name, latin(name), script_of(name))
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def from_latin(name: str, lat: str, script: str) -> NameForm:
     """Build the form from an already transliterated name (the store keeps the Latin form and script, so
     scoring candidates never runs ICU again; Arabic script is re-read through the cheap letter tables)."""
@@ -263,12 +293,12 @@ def from_latin(name: str, lat: str, script: str) -> NameForm:
     return _build(name, lat, script, tuple((t, shape(t)) for t in lat.split()))
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def _arabic_name(name: str) -> tuple[tuple[str, str], ...]:
     return _arabic_tokens(normalise(name))
 
 
-@lru_cache(maxsize=400_000)
+@_memo(200_000)
 def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
     """(strict skeleton, loose skeleton, short shape) of one word, cached: names share their words."""
     strict, lo = _skeletons(sh)
@@ -291,7 +321,7 @@ def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...])
                     "".join(sh for _, sh in kept), "".join(i[2] for i in info))
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def form_keys(form: NameForm) -> frozenset[str]:
     return frozenset(blocking_keys(form))
 

@@ -444,12 +444,16 @@ class Correlation:
         if not 1 <= limit <= 100:
             raise ValidationFailed.one("limit", "must be between 1 and 100")
         with self.db.read() as conn:
-            cond = and_(items.c.revoked.is_(False), items.c.kind == "entity", visible(principal))
+            # Only entities carry names, so the kind is checked on the few results, not in the candidate filter:
+            # an equality on kind there lets SQLite drive the query by its (kind, ...) index, a scan of every
+            # entity, instead of by the primary keys of the candidates.
+            cond = and_(items.c.revoked.is_(False), visible(principal))
             rel = self._name_candidates(conn, query_forms(name), cond, threshold=0.6, limit=limit)
             meta = {r.seq: r for r in conn.execute(
-                select(items.c.seq, items.c.id, items.c.title, members.c.code)
+                select(items.c.seq, items.c.id, items.c.kind, items.c.title, members.c.code)
                 .join(members, members.c.id == items.c.originator_id)
-                .where(items.c.seq.in_([x.seq for x in rel]), visible(principal)))} if rel else {}
+                .where(items.c.seq.in_([x.seq for x in rel]), visible(principal))) if r.kind == "entity"
+            } if rel else {}
         out = [{"id": meta[r.seq].id, "name": meta[r.seq].title, "originator": meta[r.seq].code,
                 "score": r.score, "reasons": r.reasons} for r in rel if r.seq in meta]
         self._audit(principal, "entity.match", None, request_id, [o["id"] for o in out])
