@@ -1,14 +1,21 @@
 """Correlation bench: with N stored items (entities with aliases in three scripts, observations, reports with
 identifiers), measure
 
-- p50/p99 time to correlate one new item of each kind (the write hook: index its keys, find what it relates to,
-  store deconfliction notices), against a baseline in the same run: a plain indexed exact lookup by item id;
+- p50/p99 time to correlate one new item of each kind: the write hook (index its keys, find what it relates to,
+  store deconfliction notices), and separately `Correlation.related` (everything it relates to, hub-wide) and
+  `for_item` (a reader's view through the policy), against a baseline in the same run: a plain indexed exact
+  lookup by item id;
 - entity name match p50/p99 over the stored names (queries in another script, words shuffled), and how often the
   entity the query was made from comes first (recall@1 at scale);
 - correlation storage in bytes per item at N/2 and N items (SQLite dbstat), whose ratio shows growth is linear;
 - quality: recall@1 and recall@5 per script on the offline GeoNames evaluation set (accord.correlation.evaluation).
 
-Usage: python bench/correlate.py [--quick] [--items N]. Prints one JSON object as its last line.
+The store is filled with `Items.create_many` in batches of 5,000 with the write hooks off, each batch then indexed
+through the service's own `_index` (deconfliction notices are not computed during the fill: they are moving to a
+deferred queue); the timed writes run the full hook. `--db DIR` keeps the filled store for profiling runs.
+
+Usage: python bench/correlate.py [--quick] [--items N] [--db DIR] [--no-quality]. Prints one JSON object as its
+last line.
 """
 
 from __future__ import annotations
@@ -96,29 +103,40 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--items", type=int, default=None)
     ap.add_argument("--samples", type=int, default=None)
+    ap.add_argument("--db", default=None, help="keep the filled store in this directory and reuse it when it exists "
+                                                "(for profiling; the sizes are then those of the first run)")
+    ap.add_argument("--no-quality", action="store_true", help="skip the GeoNames quality evaluation")
     args = ap.parse_args()
     n_items = args.items or (6_000 if args.quick else 1_000_000)
     samples = args.samples or (40 if args.quick else 300)
     rng = random.Random(7)
-    tmp = tempfile.mkdtemp(prefix="accord-bench-")
+    tmp = args.db or tempfile.mkdtemp(prefix="accord-bench-")
+    reuse = (Path(tmp) / "bench.db").exists() and (Path(tmp) / "fill.json").exists()
+    Path(tmp).mkdir(parents=True, exist_ok=True)
     settings = load_settings(env={}, data=tmp, database_url=f"sqlite:///{Path(tmp) / 'bench.db'}",
                              secret_key="b" * 40, audit_reads=False)
     svc = build_services(settings)
     acc = svc.accounts
     members = ["ALPHA", "BRAVO", "CHARLIE", "DELTA"]
-    for m in members:
-        acc.add_member(m, m.title())
-        acc.add_user(f"{m.lower()}-analyst", m, "analyst", "password-" + m.lower(), clearance=4)
+    if not reuse:
+        for m in members:
+            acc.add_member(m, m.title())
+            acc.add_user(f"{m.lower()}-analyst", m, "analyst", "password-" + m.lower(), clearance=4)
     principals = {m: acc.principal_for(f"{m.lower()}-analyst") for m in members}
     pool = name_pool()
     kinds = ["entity", "entity", "observation", "observation", "report"]
-    sources: dict[str, tuple[list[int], int]] = {}
     hook = svc.correlation
-    svc.items.hooks.clear()  # bulk load without the hook, then index in bulk (as `accord correlate rebuild`)
+    hooks = list(svc.items.hooks)
+    # Bulk load without the write hooks, then index each batch through the service's own indexing (what
+    # `accord correlate rebuild --no-notices` does): deconfliction notices are left out of the fill, as they are
+    # moving to a deferred queue; the timed writes below run the full hook, notices included.
+    svc.items.hooks.clear()
     started = time.perf_counter()
-    sizes: list[tuple[int, int]] = []
+    fill: dict[str, Any] = {"sizes": [], "sources": {}}
+    if reuse:
+        fill = json.loads((Path(tmp) / "fill.json").read_text())
     loaded, last_indexed = 0, 0
-    for target in (n_items // 2, n_items):
+    for target in (n_items // 2, n_items) if not reuse else ():
         while loaded < target:
             batch, meta = [], []
             for _ in range(min(5000, target - loaded)):
@@ -129,31 +147,47 @@ def main() -> None:
             results = svc.items.create_many(principals[m], batch)
             for r, src in zip(results, meta, strict=True):
                 # Sources for the match queries: entities released to all, so the reader may see every one.
-                if r.ok and src is not None and len(sources) < 5000 and src[1]:
-                    sources[str(r.id)] = src
+                if r.ok and src is not None and len(fill["sources"]) < 5000 and src[1]:
+                    fill["sources"][str(r.id)] = src
             loaded += len(batch)
-        with svc.db.write() as conn:
-            rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.body)
-                                .where(items.c.seq > last_indexed)
-                                .order_by(items.c.seq)).all()
-        for start in range(0, len(rows), 5000):
             with svc.db.write() as conn:
-                for r in rows[start:start + 5000]:
+                rows = conn.execute(select(items.c.seq, items.c.id, items.c.kind, items.c.body)
+                                    .where(items.c.seq > last_indexed).order_by(items.c.seq)).all()
+                for r in rows:
                     body = json.loads(r.body)
                     hook._index(conn, r.seq, r.kind, body["content"], body.get("identifiers", []), False, r.id)
-        last_indexed = rows[-1].seq if rows else last_indexed
-        sizes.append((loaded, storage_bytes(svc)))
+            last_indexed = rows[-1].seq if rows else last_indexed
+        fill["sizes"].append((loaded, storage_bytes(svc)))
         print(f"loaded and indexed {loaded} items in {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    if not reuse and args.db:
+        (Path(tmp) / "fill.json").write_text(json.dumps(fill))
+    sizes = [tuple(x) for x in fill["sizes"]]
+    sources = {k: tuple(v) for k, v in fill["sources"].items()}
+    fill_s = time.perf_counter() - started
+    svc.items.hooks.extend(hooks)
 
     timed = Timed(hook)
     svc.items.hooks.append(timed)
     per_kind: dict[str, dict[str, float]] = {}
+    reader = principals["ALPHA"]
     for kind in ("entity", "observation", "report"):
         timed.times.clear()
+        rel_times, read_times = [], []
         for i in range(samples):
             obj, _ = make_item(rng, pool, kind, max(10, n_items // 20), members)
-            svc.items.create_many(principals[members[i % len(members)]], [obj])
-        per_kind[kind] = {"p50_ms": pct(timed.times, 0.5), "p99_ms": pct(timed.times, 0.99)}
+            obj["handling"] = {"release": {"scope": "all"}}
+            res = svc.items.create_many(principals[members[i % len(members)]], [obj])
+            with svc.db.read() as conn:
+                seq = conn.execute(select(items.c.seq).where(items.c.id == str(res[0].id))).scalar_one()
+                t = time.perf_counter()
+                hook.related(conn, seq, None)
+                rel_times.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            hook.for_item(reader, str(res[0].id))
+            read_times.append(time.perf_counter() - t)
+        per_kind[kind] = {"p50_ms": pct(timed.times, 0.5), "p99_ms": pct(timed.times, 0.99),
+                          "related_p50_ms": pct(rel_times, 0.5), "related_p99_ms": pct(rel_times, 0.99),
+                          "for_item_p50_ms": pct(read_times, 0.5), "for_item_p99_ms": pct(read_times, 0.99)}
 
     reader = principals["ALPHA"]
     match_times, hits = [], 0
@@ -177,19 +211,26 @@ def main() -> None:
             conn.execute(select(items.c.seq).where(items.c.id == item_id)).first()
         base_times.append(time.perf_counter() - t)
 
-    quality, info = evaluate(min_population=1_000_000 if args.quick else 100_000,
-                             max_queries_per_script=150 if args.quick else None)
+    quality_pop = 1_000_000 if args.quick else 100_000
+    splits: dict[str, Any] = {}
+    quality, info = [], {}
+    if not args.no_quality:
+        quality, info = evaluate(min_population=quality_pop, max_queries_per_script=150 if args.quick else None)
+        if not args.quick:
+            # The halves: weights were chosen on "dev"; "test" was never looked at item by item.
+            for sp in ("dev", "test"):
+                splits[sp] = [q.as_dict() for q in evaluate(min_population=quality_pop, split=sp)[0]]
     (n1, b1), (n2, b2) = sizes
     out = {
-        "bench": "correlate", "items": n_items, "samples": samples,
+        "bench": "correlate", "items": n_items, "samples": samples, "fill_s": round(fill_s),
         "correlate_new_item": per_kind,
         "entity_match": {"p50_ms": pct(match_times, 0.5), "p99_ms": pct(match_times, 0.99),
                          "recall_at_1_cross_script": round(hits / max(1, visible_sources), 3)},
         "baseline_exact_lookup": {"p50_ms": pct(base_times, 0.5), "p99_ms": pct(base_times, 0.99)},
         "storage_bytes_per_item": {str(n1): round(b1 / n1, 1), str(n2): round(b2 / n2, 1),
                                    "ratio": round((b2 / n2) / (b1 / n1), 3)},
-        "quality": {"set": f"GeoNames cities >= {1_000_000 if args.quick else 100_000} inhabitants", **info,
-                    "per_script": [q.as_dict() for q in quality]},
+        "quality": {"set": f"GeoNames cities >= {quality_pop} inhabitants", **info,
+                    "per_script": [q.as_dict() for q in quality], "per_split": splits},
         "ratio_entity_match_p50_to_baseline_p50": round(pct(match_times, 0.5) / max(pct(base_times, 0.5), 1e-3), 1),
     }
     svc.close()

@@ -47,3 +47,28 @@ def test_cells_cover_the_distance() -> None:
     near = neighbour_keys(33.3, 44.4, "2026-01-01T00:00:00.000Z", None, 500, 48 * 3600)
     assert set(cell_keys(33.3040, 44.4, "2026-01-02T23:00:00.000Z", None)) <= set(near)
     assert len(cell_keys(1, 2, "2026-01-01T00:00:00.000Z", "2027-01-01T00:00:00.000Z")) == 32
+
+
+def test_arabic_script_letters_read_as_latin_writes_them() -> None:
+    from accord.correlation.names import latin
+
+    # ع is silent inside a word and a vowel at its start; ت+ه is not the digraph "th"; ط+ش is not "ts".
+    assert analyse("عمر").joined == analyse("Omar").joined == "amr"
+    assert analyse("تهران").joined == analyse("Tehran").joined
+    assert analyse("طشقند").skeletons == ("tsknd",) and analyse("Tashkent").loose == analyse("طشقند").loose
+    assert latin("تعز") == "tz"  # one word, not two
+    # Persian and Urdu write v with waw: the loose key drops it on both sides.
+    assert analyse("والدیویا").loose == analyse("Valdivia").loose
+    # A word-initial vowel is written (with an alif): "Essen" is not "Sana".
+    assert analyse("أسن").joined == analyse("Essen").joined != analyse("Sana").joined
+    # Russian initial Е is "ye"; Cyrillic meets Latin.
+    assert analyse("Ереван").joined == analyse("Yerevan").joined
+    # Generic words ("city of") and the article are not identity.
+    assert analyse("مدينة أوكيناوا").joined == analyse("Okinawa").joined
+
+
+def test_an_arabic_query_also_tries_the_article_as_part_of_the_name() -> None:
+    from accord.correlation.names import query_forms
+
+    forms = query_forms("الورين")  # Ilorin: "al" here is not the article
+    assert any(f.joined == analyse("Ilorin").joined for f in forms)

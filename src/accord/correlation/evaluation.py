@@ -8,12 +8,17 @@ GeoNames also carries lower-case machine romanisations of the non-Latin names ("
 of the index, since they would hand the matcher its own answer, as are all-capital codes ("BGW"). Cities that share
 one Latin name (homonyms) cannot be told apart by name alone, so a hit on any city of the same Latin name counts.
 This is not generated data: the spellings are GeoNames contributors', with their inconsistencies.
+
+Honesty: the queries are split in two halves by a hash of the city's GeoNames id. Misses were studied and the
+few scoring weights chosen on the "dev" half only; the "test" half was not looked at item by item, and the bench
+reports both (and the whole) so that any gap between them shows.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
@@ -23,6 +28,12 @@ from accord.correlation.names import NameIndex, latin, script_of
 __all__ = ["EvalResult", "evaluate", "load_cities"]
 
 SCRIPTS = ("Arabic", "Cyrillic")
+SPLITS = ("dev", "test")
+
+
+def split_of(city: dict[str, Any]) -> str:
+    """The half of the evaluation a city's queries belong to (stable: a hash of its GeoNames id)."""
+    return SPLITS[zlib.crc32(str(city["geonameid"]).encode()) % 2]
 
 
 def latin_forms(city: dict[str, Any]) -> list[str]:
@@ -53,9 +64,10 @@ class EvalResult:
 
 
 def evaluate(min_population: int = 15000, max_queries_per_script: int | None = None,
-             scripts: tuple[str, ...] = SCRIPTS) -> tuple[list[EvalResult], dict[str, Any]]:
+             scripts: tuple[str, ...] = SCRIPTS, split: str | None = None) -> tuple[list[EvalResult], dict[str, Any]]:
     """Index the Latin names of every city at or above ``min_population``; query with each alternate name
-    in the given scripts; return recall@1 and @5 per script and run facts (index size, timing)."""
+    in the given scripts (of the cities in ``split``, "dev" or "test", or all); return recall@1 and @5 per
+    script and run facts (index size, timing)."""
     cities = load_cities(min_population)
     index = NameIndex()
     key_of: dict[int, str] = {}
@@ -67,6 +79,8 @@ def evaluate(min_population: int = 15000, max_queries_per_script: int | None = N
     total: dict[str, int] = dict.fromkeys(scripts, 0)
     started = time.perf_counter()
     for i, c in enumerate(cities):
+        if split is not None and split_of(c) != split:
+            continue
         seen: set[str] = set()
         for alt in c.get("alternatenames", []):
             s = script_of(alt)

@@ -12,35 +12,92 @@ Everything here is pure and fast (tens of microseconds per name); the service st
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from typing import Any, ParamSpec, TypeVar
 
 from rapidfuzz import fuzz
 from rigour.text.translit import ascii_text
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
+    """A dict cache, emptied when full. Not functools.lru_cache: each of its entries is a linked-list node that
+    the garbage collector tracks, and a few hundred thousand of them turned every full collection into a 100 ms
+    pause in the middle of a request (the p99 of correlating an entity). Here the entries are plain keys and
+    mostly untracked values (strings, tuples of strings)."""
+    def deco(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+        cache: dict[Any, _R] = {}
+
+        @functools.wraps(fn)
+        def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            key = (args, tuple(kwargs.items())) if kwargs else args
+            try:
+                return cache[key]
+            except KeyError:
+                pass
+            value = fn(*args, **kwargs)
+            if len(cache) >= maxsize:
+                cache.clear()
+            cache[key] = value
+            return value
+
+        return wrapper
+    return deco
+
 
 __all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
 _ARABIC_FOLD = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ٲ": "ا", "ٳ": "ا",
-    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي",
+    "ى": "ي", "ی": "ي", "ې": "ي", "ئ": "ي", "ێ": "ي", "ۍ": "ي", "ے": "ي", "ۓ": "ي",
     "ک": "ك", "ڪ": "ك",
-    "ة": "ه", "ۀ": "ه", "ھ": "ه",
-    "ؤ": "و", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۋ": "و",
-    # Urdu, Pashto, Kurdish and Uyghur letters the transliterator drops; fold them into their Arabic kin.
-    "ٹ": "ت", "ڈ": "د", "ډ": "د", "ڑ": "ر", "ڕ": "ر", "ہ": "ه", "ڵ": "ل", "ں": "ن", "ے": "ي", "ێ": "ي",
-    "ڭ": "نگ", "ګ": "گ", "ښ": "ش", "ځ": "ج", "څ": "چ", "ۍ": "ي", "ە": "ا",
+    "ة": "ه", "ۀ": "ه", "ہ": "ه", "ۂ": "ه", "ە": "ا",
+    "ؤ": "و", "ۇ": "و", "ۆ": "و", "ۈ": "و", "ۉ": "و",
+    # Urdu, Pashto, Sindhi, Kurdish and Uyghur letters: folded into their Arabic kin.
+    "ٹ": "ت", "ټ": "ت", "ٽ": "ت", "ٺ": "ت", "ڈ": "د", "ڊ": "د", "ڌ": "د", "ڍ": "د", "ڀ": "ب", "ڃ": "ن",
+    "ډ": "د", "ڏ": "د", "ڑ": "ر", "ړ": "ر", "ڕ": "ر", "ڙ": "ر", "ڵ": "ل",
+    "ں": "ن", "ڻ": "ن", "ڼ": "ن", "ڭ": "نگ", "ګ": "گ", "ڳ": "گ", "ښ": "ش", "ځ": "ز", "څ": "چ", "ڇ": "چ",
+    "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف", "ۋ": "ڤ",
     "ـ": None,  # tatweel (kashida) is only stretching
-    "ء": None,
+    "ء": None,  # a lone hamza is a glottal stop Latin spellings leave out
+    "\u200c": None,  # zero-width non-joiner: Persian writes one word in parts ("جورج‌تاو", Georgetown)
+    "\u200d": None, "\u200e": None, "\u200f": None,
 })
 # Arabic harakat (short vowel marks), shadda, sukun and Quranic marks: written inconsistently, never needed.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
 _ARABIC_RANGE = re.compile("[\u0600-\u06ff]")
+_INITIAL_HAMZA_YEH = re.compile(r"(?<![^\W\d_])ئ")
 _DOUBLES = re.compile(r"(.)\1+")
+_NON_CLASS = re.compile("[^abdfhjklmnrstvwy]")
+
+# Arabic script to Latin, letter by letter (after folding), for the display form and spelling comparison.
+# Not ICU: ICU renders ع as a word break and drops letters of Pashto and Sindhi.
+_ARABIC_LATIN = str.maketrans({
+    "ا": "a", "ب": "b", "پ": "p", "ت": "t", "ث": "th", "ج": "j", "چ": "ch", "ح": "h", "خ": "kh", "د": "d",
+    "ذ": "dh", "ر": "r", "ز": "z", "ژ": "zh", "س": "s", "ش": "sh", "ص": "s", "ض": "d", "ط": "t", "ظ": "z",
+    "ع": "", "غ": "gh", "ف": "f", "ڤ": "v", "ق": "q", "ك": "k", "گ": "g", "ل": "l", "م": "m", "ن": "n",
+    "ه": "h", "ھ": "h", "و": "w", "ي": "y",
+})
+# The same letters straight into the classes of `shape` (below), never through the Latin digraph rules: "تهران"
+# must not read t+h as "th", nor "طشقند" t+sh as "ts". Long vowels and diphthongs are written with ا و ي
+# (a, w, y), short vowels not at all. Letter pairs that Latin spells as one sound come first.
+_ARABIC_PAIRS = (("نگ", "n"), ("نغ", "n"), ("تس", "s"), ("طس", "s"), ("تش", "s"), ("دز", "j"), ("دژ", "j"),
+                 ("دج", "j"), ("كھ", "h"), ("گھ", "j"), ("تھ", "t"), ("دھ", "d"), ("پھ", "f"), ("چھ", "s"),
+                 ("جھ", "j"))
+_ARABIC_CLASS = str.maketrans({
+    "ا": "a", "ب": "b", "پ": "b", "ت": "t", "ث": "t", "ج": "j", "چ": "s", "ح": "h", "خ": "h", "د": "d",
+    "ذ": "d", "ر": "r", "ز": "s", "ژ": "j", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "s",
+    "ع": None, "غ": "j", "ف": "f", "ڤ": "v", "ق": "k", "ك": "k", "گ": "j", "ل": "l", "م": "m", "ن": "n",
+    "ه": "h", "ھ": "h", "و": "w", "ي": "y",
+})
 
 # Articles, honorifics and connectors that carry no identity. They stay in the display form, not in the keys.
 # A word list reads and extends more easily than a list of quoted strings.
@@ -49,6 +106,7 @@ al el ul il ad ar as ash at az an ed er es et ez bin ibn ben bn ibni bint bnt ou
 sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid sayed seyed syed sayid
 imam emir amir gen general col colonel maj major capt captain lt the le la les de du des der van von city shi
 shahr shhr shhhyr shhhyry shehiri syty gorod
+mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn
 """.split())  # noqa: SIM905
 # Honorific words that are only dropped when they are not the whole name.
 _ARTICLE_PREFIXES = ("al", "el", "ul")
@@ -57,59 +115,129 @@ _ARTICLE_PREFIXES = ("al", "el", "ul")
 _DIGRAPHS = (("chzh", "j"), ("tsz", "j"), ("dzh", "j"), ("tch", "s"), ("sch", "s"), ("ngh", "n"), ("ng", "n"),
              ("kh", "h"), ("gh", "g"), ("sh", "s"), ("ch", "s"), ("th", "t"), ("dh", "d"), ("zh", "j"),
              ("ph", "f"), ("ts", "s"), ("dj", "j"), ("dz", "j"), ("ck", "k"), ("ou", "u"))
-_SINGLE = str.maketrans({"q": "k", "c": "k", "x": "ks", "z": "s", "p": "b", "v": "f", "g": "j"})
-_VOWELS = re.compile("[aeiouyw']")
+# v stays "v" here: Arabic writes it ف, Persian and Urdu و (a vowel letter too), so the strict skeleton reads it
+# as f and the loose one drops it (see _skeletons).
+_SOFT_C = re.compile("c(?=[eiy])")
+_SINGLE = str.maketrans({"q": "k", "c": "k", "x": "ks", "z": "s", "p": "b", "g": "j"})
+# Vowels as the Arabic script would write them: a as alif, e/i/y as ya, o/u/w as waw.
+_SHAPE_VOWELS = str.maketrans({"e": "y", "i": "y", "o": "w", "u": "w", "'": None})
+_MARKS = re.compile("[awy]")
 # The loose skeleton also folds what scripts render inconsistently: h (Russian writes Latin h as g, Arabic has
-# three h-like letters), v/w (one Arabic letter, one Cyrillic letter), voiced/unvoiced pairs.
-_LOOSE = str.maketrans({"h": None, "f": "b", "g": "k", "j": "k", "d": "t"})
+# three h-like letters), voiced/unvoiced pairs, and the initial-vowel mark.
+_LOOSE = str.maketrans({"h": None, "f": "b", "g": "k", "j": "k", "d": "t", "a": None, "v": None})
+_STRICT = str.maketrans({"v": "f"})
 
 
 def normalise(text: str) -> str:
     """NFKC, case-folded, Arabic/Persian letter variants folded, marks removed; still in its own script."""
     t = unicodedata.normalize("NFKC", text).casefold()
     if _ARABIC_RANGE.search(t):
-        t = _ARABIC_MARKS.sub("", t).translate(_ARABIC_FOLD)
+        # A word-initial ئ is the vowel carrier of Uyghur and Kurdish spelling ("ئادىياما"), an alif in effect.
+        t = _INITIAL_HAMZA_YEH.sub("ا", _ARABIC_MARKS.sub("", t)).translate(_ARABIC_FOLD)
     return t
 
 
 # Latin letters that do not decompose into a base letter and a mark.
 _LATIN_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "đ": "d", "ð": "d",
                               "þ": "th", "ŋ": "ng", "ħ": "h", "ʻ": "", "ʼ": "", "ʿ": "", "ʾ": "", "’": ""})
+_ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
+# Russian writes the "ye"/"yo" sound at a word's start with one letter that ICU renders as a bare vowel
+# ("Ереван" -> "erevan"); Latin writes Yerevan. й is a consonant y ("Йошкар-Ола", Yoshkar-Ola).
+_CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
 
 
-@lru_cache(maxsize=200_000)
-def latin(text: str) -> str:
-    """Lower-case ASCII transliteration (ICU through rigour/normality), words separated by single spaces."""
+def _arabic_tokens(t: str, article: bool = True) -> tuple[tuple[str, str], ...]:
+    """(Latin word, shape) for each word of a normalised Arabic-script text; the article ال is split off as "al"
+    (dropped later with the Latin articles) unless ``article`` is false."""
+    out: list[tuple[str, str]] = []
+    for w in _ARABIC_WORD.findall(t):
+        out.extend(_arabic_word(w, article))
+    return tuple(out)
+
+
+@_memo(200_000)
+def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
+    """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
+    Omar)."""
+    out: list[tuple[str, str]] = []
+    if article and w.startswith("ال") and len(w) >= 4:
+        out.append(("al", "al"))
+        w = w[2:]
+    lat = w.translate(_ARABIC_LATIN)
+    sh = w
+    for a, b in _ARABIC_PAIRS:
+        if a in sh:
+            sh = sh.replace(a, b)
+    sh = sh.translate(_ARABIC_CLASS)
+    if w[0] == "ع":
+        lat, sh = "a" + lat, "a" + sh
+    lat = _NON_ALNUM.sub("", lat)
+    if lat:
+        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh))))
+    return tuple(out)
+
+
+@_memo(50_000)
+def _latin_raw(text: str) -> str:
     t = normalise(text)
+    if _ARABIC_RANGE.search(t):
+        t = _ARABIC_WORD.sub(lambda m: " " + " ".join(w for w, _ in _arabic_tokens(m.group())) + " ", t)
     if not t.isascii():
-        # Latin with diacritics is common and cheap to fold without ICU; other scripts go through ICU.
         folded = "".join(ch for ch in unicodedata.normalize("NFKD", t.translate(_LATIN_EXTRA))
                          if not unicodedata.combining(ch))
-        t = folded if folded.isascii() else ascii_text(t)
-    return " ".join(_NON_ALNUM.sub(" ", t.lower()).split())
+        if folded.isascii():
+            t = folded
+        else:
+            t = _CYRILLIC_START.sub(lambda m: "y" + ("e" if m.group(1) == "е" else "o"), t).replace("й", "y")
+            t = ascii_text(t)
+    return " ".join(_NON_ALNUM.sub(" ", t).split())
+
+
+def latin(text: str) -> str:
+    """Lower-case ASCII transliteration, words separated by single spaces: Arabic script through our own
+    letter table, other scripts through ICU (rigour/normality), Latin with diacritics through a cheap fold."""
+    return _latin_raw(text).lower()
 
 
 def _strip_article(token: str) -> str:
     for p in _ARTICLE_PREFIXES:
-        # "albghdady", "el-" already split off by punctuation; keep short words like "ali", "ela".
+        # "al'-bagdadi" split by punctuation already; "albaghdadi" written as one word. Keep "ali", "ela".
         if token.startswith(p) and len(token) >= len(p) + 4:
             return token[len(p):]
     return token
 
 
-@lru_cache(maxsize=200_000)
-def skeleton(token: str) -> str:
-    """Consonant-class skeleton of one Latin token: "baghdadi" -> "bjdd", "albghdady" -> "bjdd"."""
-    t = token
+@_memo(200_000)
+def shape(token: str) -> str:
+    """A token as consonant classes with its vowels as Arabic script would write them (a, w, y): "baghdadi" ->
+    "bajdady". Doubles collapsed (Arabic writes a doubled letter once)."""
+    # A word's initial vowel is carried by an alif ("Irkutsk" -> "إيركوتسك", a-y-r-k-...).
+    t = "a" + token if token[:1] in ("e", "i", "o", "u") else token
     for a, b in _DIGRAPHS:
         t = t.replace(a, b)
-    t = t.translate(_SINGLE)
-    # Collapse doubles before dropping vowels: Arabic writes "mm" once (shadda), Latin twice.
-    t = _DOUBLES.sub(r"\1", t)
-    t = _VOWELS.sub("", t)
-    t = _DOUBLES.sub(r"\1", t)
+    # c before e, i, y is s in the Romance languages and ts in the Slavic ones ("Valencia", "Zenica").
+    t = _SOFT_C.sub("s", t).translate(_SINGLE).translate(_SHAPE_VOWELS)
+    return _DOUBLES.sub(r"\1", t)
+
+
+@_memo(200_000)
+def _skeletons(sh: str) -> tuple[str, str]:
+    """(strict, loose) consonant skeletons of a token's shape. The strict one reads v as f; the loose one drops
+    v, h and folds voiced/unvoiced pairs. A word that starts with a vowel keeps an "a" mark: every script
+    writes that vowel (Arabic with an alif), and it tells "Essen" (asn) from "Sana" (sn)."""
+    initial = sh[:1] == "a"
+    sk = _DOUBLES.sub(r"\1", _MARKS.sub("", sh))
     # A final h is usually a written ta marbuta or a Latin "-ah"/"-hi" ending, not a consonant heard.
-    return t[:-1] if len(t) > 1 and t.endswith("h") else t
+    if len(sk) > 1 and sk.endswith("h"):
+        sk = sk[:-1]
+    if initial:
+        sk = "a" + sk
+    return sk.translate(_STRICT), _DOUBLES.sub(r"\1", sk.translate(_LOOSE))
+
+
+def skeleton(token: str) -> str:
+    """Consonant-class skeleton of one Latin token: "baghdadi" -> "bjdd", "abu" -> "ab"."""
+    return _skeletons(shape(token))[0]
 
 
 def loose(skel: str) -> str:
@@ -117,10 +245,11 @@ def loose(skel: str) -> str:
     return _DOUBLES.sub(r"\1", skel.translate(_LOOSE))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False, slots=True)
 class NameForm:
-    """One analysed name: its Latin form, identity tokens and their skeletons (joined and loose precomputed,
-    since scoring compares them many times)."""
+    """One analysed name: its Latin form, identity tokens and their skeletons (joined, loose and shape
+    precomputed, since scoring compares them many times). Forms compare and hash by identity: they come from
+    cached constructors, and hashing eleven strings on every cache look-up was a measurable cost."""
 
     original: str
     latin: str
@@ -131,6 +260,8 @@ class NameForm:
     loose: str = ""
     token_text: str = ""
     skeleton_text: str = ""
+    shape: str = ""
+    short: str = ""  # the shape without the short vowels Arabic script leaves unwritten (see _SHORT)
 
 
 def script_of(text: str) -> str:
@@ -148,24 +279,49 @@ def script_of(text: str) -> str:
     return max(counts, key=lambda k: counts[k]) if counts else "Other"
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def analyse(name: str) -> NameForm:
     return from_latin(name, latin(name), script_of(name))
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def from_latin(name: str, lat: str, script: str) -> NameForm:
     """Build the form from an already transliterated name (the store keeps the Latin form and script, so
-    scoring candidates never runs the transliterator again)."""
-    toks = [_strip_article(t) for t in lat.split() if t not in _DROP]
-    if not toks:  # a name made only of dropped words ("Al Amir") keeps them
-        toks = lat.split()
-    skels = tuple(s for s in (skeleton(t) for t in toks) if s)
+    scoring candidates never runs ICU again; Arabic script is re-read through the cheap letter tables)."""
+    if script == "Arabic":
+        return _build(name, lat, script, _arabic_name(name))
+    return _build(name, lat, script, tuple((t, shape(t)) for t in lat.split()))
+
+
+@_memo(50_000)
+def _arabic_name(name: str) -> tuple[tuple[str, str], ...]:
+    return _arabic_tokens(normalise(name))
+
+
+@_memo(200_000)
+def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
+    """(strict skeleton, loose skeleton, short shape) of one word, cached: names share their words."""
+    strict, lo = _skeletons(sh)
+    return strict, lo, sh if arabic else shape(_SHORT.sub("", word))
+
+
+def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
+    kept = [p for p in pairs if p[0] not in _DROP]
+    if script not in ("Latin", "Arabic"):
+        kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
+    if not kept:  # a name made only of dropped words ("Al Amir") keeps them
+        kept = list(pairs)
+    arabic = script == "Arabic"
+    toks = tuple(t for t, _ in kept)
+    info = [_token(w, sh, arabic) for w, sh in kept]
+    skels = tuple(i[0] for i in info if i[0])
     joined = _DOUBLES.sub(r"\1", "".join(skels))
-    return NameForm(name, lat, tuple(toks), skels, script, joined, loose(joined), " ".join(toks), " ".join(skels))
+    lo = _DOUBLES.sub(r"\1", "".join(i[1] for i in info))
+    return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels),
+                    "".join(sh for _, sh in kept), "".join(i[2] for i in info))
 
 
-@lru_cache(maxsize=200_000)
+@_memo(50_000)
 def form_keys(form: NameForm) -> frozenset[str]:
     return frozenset(blocking_keys(form))
 
@@ -179,6 +335,11 @@ def query_forms(name: str) -> list[NameForm]:
         if head != name and head.strip():
             forms.append(analyse(head))
             break
+    # An initial ال is the article in Arabic names, but also the start of foreign ones ("الورين", Ilorin).
+    for f in list(forms):
+        t = normalise(f.original)
+        if f.script == "Arabic" and any(w.startswith("ال") and len(w) >= 4 for w in _ARABIC_WORD.findall(t)):
+            forms.append(_build(f.original, f.latin, f.script, _arabic_tokens(t, article=False)))
     return forms
 
 
@@ -191,15 +352,47 @@ def blocking_keys(form: NameForm) -> set[str]:
         keys.add(f"j:{joined}")
         if len(joined) > 4:
             keys.add(f"p:{joined[:4]}")
-        keys.add(f"l:{loose(joined)}")
+    if form.loose:
+        keys.add(f"l:{form.loose}")
+    if 0 < len(joined) <= 3:
+        # A short skeleton ("sn": Xian, Sana, Essen...) is shared by hundreds of names; where its long vowels
+        # are written (w/y), they tell them apart.
+        keys.add(f"v:{_vowel_key(form.shape)}")
     return keys
 
 
-_ABJAD = str.maketrans({"o": "w", "u": "w", "i": "y", "e": "y", " ": None})
+def _vowel_key(sh: str) -> str:
+    initial = sh[:1] == "a"
+    v = _DOUBLES.sub(r"\1", sh.replace("a", "").replace("v", "w"))
+    if len(v) > 1 and v.endswith("h"):
+        v = v[:-1]
+    return ("a" if initial else "") + v
 
 
-def _abjad(text: str) -> str:
-    return text.translate(_ABJAD)
+# An a or e between two consonants is most often a short vowel, which Arabic script does not write
+# ("Baghdad" -> "بغداد", b-gh-d-a-d); the comparison takes the better of the full and the short shape.
+_SHORT = re.compile("(?<=[b-df-hj-np-tv-z])e(?=[b-df-hj-np-tv-z])")
+
+
+def _abjad(arabic: NameForm, other: NameForm) -> float:
+    """Compare a name written in Arabic script with another as Arabic would write it (consonant classes, long
+    vowels as a/w/y, v as Persian و or as Arabic ف): it separates "Fushun" from "Foshan" for "fwshwn", which
+    skeletons cannot."""
+    a = arabic.shape
+    best = 0.0
+    for o in (other.shape, other.short):
+        if "v" in o:
+            best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))),
+                       fuzz.ratio(a, o.replace("v", "f")))
+        else:
+            best = max(best, fuzz.ratio(a, o))
+    return best / 100.0
+
+
+# Weights of skeleton, spelling and "as Arabic writes it" similarity when one name is in Arabic script. Chosen
+# on the development half of the GeoNames evaluation (see evaluation.py), reported on the other half.
+W_SK, W_LAT, W_ABJ = 0.45, 0.1, 0.45
+LOOSE_W = 0.95  # the loose skeleton is weaker evidence than the strict one, a little
 
 
 def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
@@ -213,7 +406,7 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
     qs, cs = q.skeleton_text, c.skeleton_text
     sk_tokens = max(fuzz.token_sort_ratio(qs, cs), 0.9 * fuzz.token_set_ratio(qs, cs)) / 100.0
     sk_joined = fuzz.ratio(q.joined, c.joined) / 100.0
-    sk_loose = 0.9 * fuzz.ratio(q.loose, c.loose) / 100.0
+    sk_loose = LOOSE_W * fuzz.ratio(q.loose, c.loose) / 100.0
     sk = max(sk_tokens, sk_joined, sk_loose)
     if q.joined and q.joined == c.joined:
         reasons.append("same consonant skeleton")
@@ -222,11 +415,9 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
                        else f"transliterated {c.script} to Latin")
     # Latin-form similarity is trusted more when both were written in the same script; across scripts the
     # vowels differ by construction and the skeleton speaks.
-    if q.script == "Arabic" and c.script != "Arabic":
-        # Render the candidate as Arabic writes it (long vowels as w/y, short ones kept as a guess) and compare
-        # letter by letter: it separates "Fushun" from "Foshan" for "fwshwn", which skeletons cannot.
-        abj = fuzz.ratio(q.token_text.replace(" ", ""), _abjad(c.token_text)) / 100.0
-        score = max(0.7 * sk + 0.15 * lat + 0.15 * abj, lat)
+    if (q.script == "Arabic") != (c.script == "Arabic"):
+        abj = _abjad(q, c) if q.script == "Arabic" else _abjad(c, q)
+        score = max(W_SK * sk + W_LAT * lat + W_ABJ * abj, lat)
     elif q.script == c.script:
         score = max(lat, 0.85 * sk + 0.15 * lat)
     else:
@@ -243,28 +434,36 @@ def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
 def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
                keyed: bool = True) -> tuple[float, list[str], str]:
     """Best score over the (query name, candidate name or alias) pairs; returns score, reasons, matched name.
-    With ``keyed``, only pairs sharing a blocking key are scored (others cannot be the best match found
-    through the index), which keeps an entity with names in three scripts from costing nine comparisons."""
+    With ``keyed``, only the pairs sharing the most blocking keys are scored (a pair sharing fewer is rarely the
+    best, and an entity with names in three scripts against another would otherwise cost nine comparisons)."""
     best: tuple[float, list[str], str] = (0.0, [], "")
     cands = list(candidates)
-    for q in queries:
-        qk = form_keys(q) if keyed else frozenset()
-        for c in cands:
-            if keyed and not qk & form_keys(c):
-                continue
-            s, r = _pair_score(q, c)
-            if s > best[0]:
-                best = (s, r, c.original)
+    if keyed:
+        shared = [(len(form_keys(q) & form_keys(c)), q, c) for q in queries for c in cands]
+        top = max((n for n, _, _ in shared), default=0)
+        pairs = [(q, c) for n, q, c in shared if n and n >= top - 1]
+    else:
+        pairs = [(q, c) for q in queries for c in cands]
+    for q, c in pairs:
+        s, r = _pair_score(q, c)
+        if s > best[0]:
+            best = (s, r, c.original)
     return best
 
 
-def shortlist(counts: dict[int, int], size: int) -> list[int]:
-    """Candidates by shared keys, most first; those sharing under half as many keys as the best are dropped
-    (a true match across scripts shares several keys; a chance one shares one)."""
+def least_hits(forms: Iterable[NameForm]) -> int:
+    """The fewest keys a candidate must share with a query: a third of the keys of the query's smallest form
+    (a name sharing one word of three with the query, and nothing else, is a chance neighbour)."""
+    return max(1, min((len(form_keys(f)) for f in forms), default=0) // 3)
+
+
+def shortlist(counts: dict[int, int], size: int, least: int = 1) -> list[int]:
+    """Candidates by shared keys, most first; those sharing under half as many keys as the best, or under
+    ``least``, are dropped (a true match across scripts shares several keys; a chance one shares one)."""
     ranked = sorted(counts, key=lambda i: (-counts[i], i))[:size]
     if not ranked:
         return []
-    floor = max(1, counts[ranked[0]] // 2)
+    floor = max(least, counts[ranked[0]] // 2)
     return [i for i in ranked if counts[i] >= floor]
 
 
@@ -302,7 +501,7 @@ class NameIndex:
             for item in self.postings.get(k, ()):
                 counts[item] = counts.get(item, 0) + 1
         out = []
-        for item in shortlist(counts, self.shortlist):
+        for item in shortlist(counts, self.shortlist, least_hits(qs)):
             s, r, m = best_score(qs, self.names[item])
             if s > 0:
                 out.append(Match(s, item, r, m))

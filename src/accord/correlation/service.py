@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, delete, exists, func, insert, select
+from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, literal, select, union_all
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -33,6 +33,7 @@ from accord.correlation.names import (
     best_score,
     blocking_keys,
     from_latin,
+    least_hits,
     query_forms,
     shortlist,
 )
@@ -93,6 +94,7 @@ class Correlation:
         self.notice_threshold = notice_threshold
         self.shortlist = shortlist
         self.gazetteer = Gazetteer()
+        self._stmts: dict[tuple[str, int], Any] = {}
 
     # ----- keys ------------------------------------------------------------------------------------------
     def names_of(self, kind: str, content: dict[str, Any]) -> list[str]:
@@ -172,6 +174,13 @@ class Correlation:
                 self._notify(conn, w.seq)
 
     # ----- finding related items -------------------------------------------------------------------------
+    # Round trips per call of `related`: the item's own keys (exclusions folded in), one statement for every
+    # exact key with its noisy check, one for name candidates with their names, and for observations one for the
+    # place-time neighbours. Each is driven by the key index, and each reads a bounded number of postings.
+    @staticmethod
+    def _not_excluded(key_col: Any) -> Any:
+        return ~exists(select(corr_exclusions.c.id).where(corr_exclusions.c.key == key_col))
+
     def _excluded(self, conn: Connection, keys: Iterable[str]) -> set[str]:
         ks = sorted(set(keys))
         if not ks:
@@ -183,18 +192,41 @@ class Correlation:
         cond = and_(items.c.seq != seq, items.c.revoked.is_(False))
         return and_(cond, visible(principal)) if principal is not None else cond
 
-    def _noisy(self, conn: Connection, key: str, cond: Any, limit: int) -> bool:
-        sub = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-               .where(corr_keys.c.key == key, cond).limit(limit + 2))
-        return int(conn.execute(select(func.count()).select_from(sub.subquery())).scalar_one()) > limit
+    def _noisy(self, conn: Connection, keys: list[str], cond: Any, limit: int) -> dict[str, list[int]]:
+        """The items under each exact key that ``cond`` admits, at most ``limit + 1`` per key (one more than the
+        noisy limit: a key with that many is noisy), so a hot key (a hotline number) costs ``limit + 1`` rows,
+        never its whole list. One small statement per key: items carry few exact keys."""
+        q = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+             .where(corr_keys.c.key == bindparam("key"), cond).order_by(corr_keys.c.item_seq).limit(limit + 1))
+        return {k: list(conn.execute(q, {"key": k}).scalars()) for k in keys}
 
-    @staticmethod
-    def _common(conn: Connection, keys: list[str], cap: int) -> set[str]:
-        """The keys carried by more than ``cap`` items: one index-only GROUP BY (its IN list compiles once and
-        is cached by SQLAlchemy, unlike a statement whose shape depends on the number of keys)."""
-        q = (select(corr_keys.c.key).where(corr_keys.c.key.in_(keys)).group_by(corr_keys.c.key)
-             .having(func.count() > cap))
-        return set(conn.execute(q).scalars())
+    def _stmt(self, name: str, n: int = 0) -> Any:
+        """Statements without the reader's policy in them are built once and reused: building and hashing a
+        statement of a dozen bounded sub-selects cost more than running it."""
+        key = (name, n)
+        stmt = self._stmts.get(key)
+        if stmt is None:
+            stmt = self._stmts[key] = self._build_stmt(name, n)
+        return stmt
+
+    def _build_stmt(self, name: str, n: int) -> Any:
+        if name == "sizes":
+            # Postings of each of n keys, counted up to cap + 1 (hub-wide, a cost guard: see
+            # `_name_candidates`); excluded keys count none.
+            cap = self._cap()
+            parts = [select(literal(i).label("i"), func.count().label("n")).select_from(
+                select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"),
+                                                   self._not_excluded(corr_keys.c.key))
+                .limit(cap + 1).subquery()) for i in range(n)]
+            return parts[0] if n == 1 else union_all(*parts)
+        # "hits": items by the number of the given keys they carry, most first, from the key index alone.
+        return (select(corr_keys.c.item_seq, func.count().label("hits"))
+                .where(corr_keys.c.key.in_(bindparam("keys", expanding=True)))
+                .group_by(corr_keys.c.item_seq).order_by(func.count().desc(), corr_keys.c.item_seq)
+                .limit(bindparam("k")))
+
+    def _cap(self) -> int:
+        return max(self.noisy_limit * 20, 500)
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
                 noisy_out: list[str] | None = None, *, notices_for: int | None = None) -> list[Related]:
@@ -202,8 +234,8 @@ class Correlation:
         already checked that ``seq`` itself is visible); without, every item (for notices). ``notices_for``
         (the item's originator) narrows the name candidates to other members' discoverable items, the only ones
         a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's."""
-        own = set(conn.execute(select(corr_keys.c.key).where(corr_keys.c.item_seq == seq)).scalars())
-        own -= self._excluded(conn, own)
+        own = set(conn.execute(select(corr_keys.c.key).where(
+            corr_keys.c.item_seq == seq, self._not_excluded(corr_keys.c.key))).scalars())
         cond = self._base(principal, seq)
         out: dict[tuple[int, str], Related] = {}
 
@@ -213,14 +245,12 @@ class Correlation:
                 out[k] = r
 
         exact = sorted(k for k in own if k[0] in "ige")
-        for key in exact:
-            if self._noisy(conn, key, cond, self.noisy_limit):
+        for key, others in self._noisy(conn, exact, cond, self.noisy_limit).items():
+            if len(others) > self.noisy_limit:
                 if noisy_out is not None:
                     noisy_out.append(key)
                 continue
-            rows = conn.execute(select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-                                .where(corr_keys.c.key == key, cond)).scalars()
-            for other in rows:
+            for other in others:
                 if key[0] == "i":
                     _, typ, value = key.split(":", 2)
                     put(Related(other, "identifier", 1.0, [f"same {typ} {value}"]))
@@ -228,10 +258,10 @@ class Correlation:
                     put(Related(other, "lineage", 1.0, ["formerly known as / later known as"]))
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
-        names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
-            select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
-            .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
-        if names:
+        if any(k[0] == "n" for k in own):
+            names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
+                select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+                .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
             name_cond = cond if notices_for is None else and_(
                 cond, items.c.originator_id != notices_for, items.c.discoverable.is_(True))
             for r in self._name_candidates(conn, names, name_cond, noisy_out):
@@ -245,36 +275,50 @@ class Correlation:
                          noisy_out: list[str] | None = None, threshold: float | None = None,
                          limit: int | None = None) -> list[Related]:
         keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
-        excluded = self._excluded(conn, keys)
-        keys = [k for k in keys if k not in excluded]
         if not keys:
             return []
         # Keys shared by very many items (a common given name) are skipped for candidate retrieval as long as a
         # rarer key remains. This is a cost decision counted hub-wide from the key index alone (counting over
         # the reader's visible items would scan those long lists on every query): what it can reveal is that a
         # name part is common in the hub, never an item. Results are still only visible items.
-        cap = max(self.noisy_limit * 20, 500)
-        common = self._common(conn, keys, cap)
-        usable = [k for k in keys if k not in common] or keys
-        # Count shared keys first (a GROUP BY subquery is materialised, so the plan is driven by the key index),
-        # then keep the candidates the reader may see.
-        counted = (select(corr_keys.c.item_seq, func.count().label("hits")).where(corr_keys.c.key.in_(usable))
-                   .group_by(corr_keys.c.item_seq).subquery())
-        q = (select(counted.c.item_seq, counted.c.hits).join(items, items.c.seq == counted.c.item_seq).where(cond)
-             .order_by(counted.c.hits.desc(), counted.c.item_seq).limit(self.shortlist))
-        seqs = shortlist({r.item_seq: r.hits for r in conn.execute(q)}, self.shortlist)
+        cap = self._cap()
+        sizes = dict(conn.execute(self._stmt("sizes", len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).all())
+        present = [k for i, k in enumerate(keys) if sizes.get(i, 0)]
+        usable = [k for i, k in enumerate(keys) if 0 < sizes.get(i, 0) <= cap] or present
+        if not usable:
+            return []
+        # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
+        # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
+        # best visible ones: hidden items change which rows are read, never what is returned.
+        hits: dict[int, int] = {}
+        k = 2 * self.shortlist + 1
+        done = 0
+        while True:
+            ranked = conn.execute(self._stmt("hits"), {"keys": usable, "k": k}).all()
+            fresh = [r.item_seq for r in ranked[done:]]
+            if fresh:
+                seen = set(conn.execute(select(items.c.seq).where(
+                    items.c.seq.in_(bindparam("cands", expanding=True)), cond), {"cands": fresh}).scalars())
+                hits.update((r.item_seq, r.hits) for r in ranked[done:] if r.item_seq in seen)
+            if len(hits) >= self.shortlist or len(ranked) < k:
+                break
+            done, k = len(ranked), k * 4
+        seqs = shortlist(hits, self.shortlist, least_hits(forms))
         if not seqs:
             return []
         by_item: dict[int, list[NameForm]] = {}
         for s, n, lat, script in conn.execute(
                 select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
-                .where(corr_names.c.item_seq.in_(seqs)).order_by(corr_names.c.item_seq, corr_names.c.ord)):
+                .where(corr_names.c.item_seq.in_(bindparam("seqs", expanding=True)))
+                .order_by(corr_names.c.item_seq, corr_names.c.ord), {"seqs": seqs}):
             by_item.setdefault(s, []).append(from_latin(n, lat, script))
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
         for s in seqs:
-            score, reasons, matched = best_score(forms, by_item.get(s, []))
+            if s not in by_item:
+                continue
+            score, reasons, matched = best_score(forms, by_item[s])
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
@@ -289,11 +333,10 @@ class Correlation:
         if me is None or me.lat is None or me.t_from is None:
             return []
         keys = neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)
-        excluded = self._excluded(conn, keys)
-        keys = [k for k in keys if k not in excluded]
+        near = (select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys),
+                                                   self._not_excluded(corr_keys.c.key)))
         rows = conn.execute(select(items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
-                            .where(items.c.seq.in_(select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys))),
-                                   cond)).all()
+                            .where(items.c.seq.in_(near), cond)).all()
         out = []
         for r in rows:
             d = haversine_m(me.lat, me.lon, r.lat, r.lon)
@@ -427,12 +470,16 @@ class Correlation:
         if not 1 <= limit <= 100:
             raise ValidationFailed.one("limit", "must be between 1 and 100")
         with self.db.read() as conn:
-            cond = and_(items.c.revoked.is_(False), items.c.kind == "entity", visible(principal))
+            # Only entities carry names, so the kind is checked on the few results, not in the candidate filter:
+            # an equality on kind there lets SQLite drive the query by its (kind, ...) index, a scan of every
+            # entity, instead of by the primary keys of the candidates.
+            cond = and_(items.c.revoked.is_(False), visible(principal))
             rel = self._name_candidates(conn, query_forms(name), cond, threshold=0.6, limit=limit)
             meta = {r.seq: r for r in conn.execute(
-                select(items.c.seq, items.c.id, items.c.title, members.c.code)
+                select(items.c.seq, items.c.id, items.c.kind, items.c.title, members.c.code)
                 .join(members, members.c.id == items.c.originator_id)
-                .where(items.c.seq.in_([x.seq for x in rel]), visible(principal)))} if rel else {}
+                .where(items.c.seq.in_([x.seq for x in rel]), visible(principal))) if r.kind == "entity"
+            } if rel else {}
         out = [{"id": meta[r.seq].id, "name": meta[r.seq].title, "originator": meta[r.seq].code,
                 "score": r.score, "reasons": r.reasons} for r in rel if r.seq in meta]
         self._audit(principal, "entity.match", None, request_id, [o["id"] for o in out])

@@ -1,0 +1,68 @@
+"""correlation: recompute name keys and Latin forms under the new name analysis
+
+The name analysis changed (Arabic script read by our own letter tables instead of ICU, an initial-vowel mark in
+skeletons, v dropped from the loose key, a vowel key for short skeletons), so the stored name keys ("n:...") and
+the Latin form of Arabic-script names no longer match what queries compute. This revision recomputes them from
+the stored names, in batches, with the analysis of the installed code (what `accord correlate rebuild` would do
+for names, without touching identifier, place or lineage keys, nor notices). Name exclusions are re-keyed the same
+way. Nothing to undo on downgrade: the keys are derived data; a rebuild recomputes them.
+
+Revision ID: 0007_correlation_name_keys
+Revises: 0002_correlation
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_correlation_name_keys"
+down_revision = "0002_correlation"
+branch_labels = None
+depends_on = None
+
+_BATCH = 2000
+
+
+def upgrade() -> None:
+    from accord.correlation.names import analyse, blocking_keys
+
+    conn = op.get_bind()
+    names = sa.table("corr_names", sa.column("item_seq"), sa.column("ord"), sa.column("name"), sa.column("latin"),
+                     sa.column("script"))
+    keys = sa.table("corr_keys", sa.column("key"), sa.column("item_seq"))
+    excl = sa.table("corr_exclusions", sa.column("id"), sa.column("key"), sa.column("type"), sa.column("value"))
+    conn.execute(keys.delete().where(keys.c.key.like("n:%")))
+    last = None
+    while True:
+        q = sa.select(names.c.item_seq).distinct().order_by(names.c.item_seq).limit(_BATCH)
+        seqs = conn.execute(q if last is None else q.where(names.c.item_seq > last)).scalars().all()
+        if not seqs:
+            break
+        rows = conn.execute(sa.select(names.c.item_seq, names.c.ord, names.c.name, names.c.latin, names.c.script)
+                            .where(names.c.item_seq.in_(seqs))).all()
+        new_keys: set[tuple[str, int]] = set()
+        for r in rows:
+            f = analyse(r.name)
+            if (f.latin, f.script) != (r.latin, r.script):
+                conn.execute(names.update().where(names.c.item_seq == r.item_seq, names.c.ord == r.ord)
+                             .values(latin=f.latin, script=f.script))
+            new_keys.update(("n:" + k, r.item_seq) for k in blocking_keys(f))
+        if new_keys:
+            conn.execute(keys.insert(), [{"key": k, "item_seq": s} for k, s in sorted(new_keys)])
+        last = seqs[-1]
+    seen: set[str] = set()
+    for e in conn.execute(sa.select(excl.c.id, excl.c.key, excl.c.value).where(excl.c.type == "name")
+                          .order_by(excl.c.id)).all():
+        joined = analyse(e.value).joined
+        key = f"n:j:{joined}" if joined else e.key
+        if key in seen:  # two old exclusions that now mean the same name: keep the first
+            conn.execute(excl.delete().where(excl.c.id == e.id))
+            continue
+        seen.add(key)
+        if key != e.key:
+            conn.execute(excl.update().where(excl.c.id == e.id).values(key=key))
+
+
+def downgrade() -> None:
+    pass
