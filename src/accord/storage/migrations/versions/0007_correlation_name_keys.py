@@ -32,7 +32,13 @@ def upgrade() -> None:
                      sa.column("script"))
     keys = sa.table("corr_keys", sa.column("key"), sa.column("item_seq"))
     excl = sa.table("corr_exclusions", sa.column("id"), sa.column("key"), sa.column("type"), sa.column("value"))
-    conn.execute(keys.delete().where(keys.c.key.like("n:%")))
+    sqlite = conn.dialect.name == "sqlite"
+    if sqlite:
+        # A large store: inserting millions of keys one by one at random places of the key index takes hours on
+        # SQLite. The new keys go to an unindexed scratch table, and the key table is rebuilt once, in key order.
+        conn.exec_driver_sql("CREATE TEMP TABLE new_name_keys (key TEXT NOT NULL, item_seq INTEGER NOT NULL)")
+    else:
+        conn.execute(keys.delete().where(keys.c.key.like("n:%")))
     last = None
     while True:
         q = sa.select(names.c.item_seq).distinct().order_by(names.c.item_seq).limit(_BATCH)
@@ -48,9 +54,13 @@ def upgrade() -> None:
                 conn.execute(names.update().where(names.c.item_seq == r.item_seq, names.c.ord == r.ord)
                              .values(latin=f.latin, script=f.script))
             new_keys.update(("n:" + k, r.item_seq) for k in blocking_keys(f))
-        if new_keys:
+        if new_keys and sqlite:
+            conn.exec_driver_sql("INSERT INTO temp.new_name_keys (key, item_seq) VALUES (?, ?)", sorted(new_keys))
+        elif new_keys:
             conn.execute(keys.insert(), [{"key": k, "item_seq": s} for k, s in sorted(new_keys)])
         last = seqs[-1]
+    if sqlite:
+        _rebuild_sqlite_keys(conn)
     seen: set[str] = set()
     for e in conn.execute(sa.select(excl.c.id, excl.c.key, excl.c.value).where(excl.c.type == "name")
                           .order_by(excl.c.id)).all():
@@ -62,6 +72,23 @@ def upgrade() -> None:
         seen.add(key)
         if key != e.key:
             conn.execute(excl.update().where(excl.c.id == e.id).values(key=key))
+
+
+def _rebuild_sqlite_keys(conn: sa.Connection) -> None:
+    ddl = conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'corr_keys'").scalar_one()
+    indexes = conn.exec_driver_sql("SELECT name, sql FROM sqlite_master WHERE type = 'index' "
+                                   "AND tbl_name = 'corr_keys' AND sql IS NOT NULL").all()
+    for name, _ in indexes:
+        conn.exec_driver_sql(f'DROP INDEX "{name}"')
+    conn.exec_driver_sql("ALTER TABLE corr_keys RENAME TO corr_keys_old")
+    conn.exec_driver_sql(ddl)
+    conn.exec_driver_sql("INSERT INTO corr_keys (key, item_seq) SELECT key, item_seq FROM ("
+                         "SELECT key, item_seq FROM corr_keys_old WHERE substr(key, 1, 2) <> 'n:' "
+                         "UNION ALL SELECT key, item_seq FROM temp.new_name_keys) ORDER BY key, item_seq")
+    conn.exec_driver_sql("DROP TABLE corr_keys_old")
+    conn.exec_driver_sql("DROP TABLE temp.new_name_keys")
+    for _, sql in indexes:
+        conn.exec_driver_sql(sql)
 
 
 def downgrade() -> None:
