@@ -15,6 +15,7 @@ with the line it failed on (the chunks before it stay committed, as with ``accor
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 from collections import deque
 from collections.abc import Iterable, Iterator
@@ -113,11 +114,19 @@ class Importer:
             allow_times: bool = True) -> Iterator[list[BulkResult]]:
         """Yields the results of each chunk, in order, once it has committed."""
         settings = self.items.settings
+
+        def here(chunk: Chunk) -> list[BulkResult]:
+            with _gc_paused():
+                batch = prepare_items(parse_chunk(chunk), settings, allow_times=allow_times)
+            return self.items.store_prepared(principal, batch, request_id)
+
+        chunks = iter(chunks)
         if self.workers <= 0:
             for chunk in chunks:
-                with _gc_paused():
-                    batch = prepare_items(parse_chunk(chunk), settings, allow_times=allow_times)
-                yield self.items.store_prepared(principal, batch, request_id)
+                yield here(chunk)
+            return
+        first = next(chunks, None)
+        if first is None:
             return
         # spawn: the worker must not inherit this process's database connections and threads.
         ctx = multiprocessing.get_context("spawn")
@@ -125,6 +134,11 @@ class Importer:
                                  initargs=(settings,)) as pool:
             pending: deque[Future[PreparedBatch | list[tuple[str, str]]]] = deque()
             try:
+                # A worker takes about a second to start: it gets the next chunks while this process prepares
+                # and stores the first one itself.
+                for chunk in itertools.islice(chunks, self.workers):
+                    pending.append(pool.submit(_prepare, chunk, allow_times))
+                yield here(first)
                 for chunk in chunks:
                     pending.append(pool.submit(_prepare, chunk, allow_times))
                     if len(pending) > self.workers:  # read ahead by one chunk per worker, no further
