@@ -69,6 +69,7 @@ def main() -> None:
                           "handling": {"tlp": "amber", "classification": rnd.randrange(0, 3), "release": rel}})
         for i in range(0, len(batch), 5000):
             svc.items.create_many(world.p(w), batch[i:i + 5000], allow_times=True)
+    svc.items.deriver.drain()  # correlation keys and notices of the large batches (accord.sharing.derived)
     viewer = world.p("bob")
     start, end = "2026-04-01T00:00:00.000Z", "2026-07-01T00:00:00.000Z"
 
