@@ -264,7 +264,10 @@ class Correlation:
                 .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
             name_cond = cond if notices_for is None else and_(
                 cond, items.c.originator_id != notices_for, items.c.discoverable.is_(True))
-            for r in self._name_candidates(conn, names, name_cond, noisy_out):
+            # For notices the ranking is not widened past a bound: without one, an import by a single member
+            # whose names share common words walks every such item of its own for each item it writes.
+            bound = None if notices_for is None else 16 * self.shortlist
+            for r in self._name_candidates(conn, names, name_cond, noisy_out, max_rank=bound):
                 put(r)
         if any(k[0] == "c" for k in own):
             for r in self._near(conn, seq, cond, noisy_out):
@@ -273,7 +276,7 @@ class Correlation:
 
     def _name_candidates(self, conn: Connection, forms: list[NameForm], cond: Any,
                          noisy_out: list[str] | None = None, threshold: float | None = None,
-                         limit: int | None = None) -> list[Related]:
+                         limit: int | None = None, max_rank: int | None = None) -> list[Related]:
         keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
         if not keys:
             return []
@@ -300,7 +303,7 @@ class Correlation:
                 seen = set(conn.execute(select(items.c.seq).where(
                     items.c.seq.in_(bindparam("cands", expanding=True)), cond), {"cands": fresh}).scalars())
                 hits.update((r.item_seq, r.hits) for r in ranked[done:] if r.item_seq in seen)
-            if len(hits) >= self.shortlist or len(ranked) < k:
+            if len(hits) >= self.shortlist or len(ranked) < k or (max_rank is not None and k >= max_rank):
                 break
             done, k = len(ranked), k * 4
         seqs = shortlist(hits, self.shortlist, least_hits(forms))
