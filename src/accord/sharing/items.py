@@ -135,6 +135,22 @@ class PreparedBatch:
     ids: dict[int, str | None]  # the ids those rejected objects carried, when they carried one
 
 
+def _body_json(d: Draft) -> str:
+    """The stored ``body`` column of an item version."""
+    body: dict[str, Any] = {"tags": d.tags, "content": d.content, "identifiers": d.identifiers}
+    if d.extensions:
+        body["extensions"] = d.extensions
+    return orjson.dumps(body).decode()
+
+
+def _positions(d: Draft) -> tuple[float | None, float | None, str | None, str | None]:
+    """lat, lon, t_from, t_to columns: set for observations only."""
+    if d.kind == "observation":
+        c = d.content
+        return c["lat"], c["lon"], c["observed_from"], c.get("observed_to")
+    return None, None, None, None
+
+
 def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bool = False,
                   keep_drafts: bool = True) -> PreparedBatch:
     """Validate objects and build their rows: the half of a bulk write that needs no database, so an import can
@@ -143,7 +159,6 @@ def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bo
     ids: dict[int, str | None] = {}
     entries: builtins.list[Prepared] = []
     seen: set[str] = set()
-    dumps = orjson.dumps
     for i, (raw, d) in enumerate(zip(objects, check_items(objects, settings, allow_times=allow_times), strict=True)):
         if isinstance(d, ValidationFailed):
             errors[i] = d.errors
@@ -154,18 +169,9 @@ def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bo
             ids[i] = d.id
             continue
         seen.add(d.id)
-        content = d.content
-        if d.kind == "observation":
-            lat, lon = content["lat"], content["lon"]
-            t_from, t_to = content["observed_from"], content.get("observed_to")
-        else:
-            lat = lon = t_from = t_to = None
-        body: dict[str, Any] = {"tags": d.tags, "content": content, "identifiers": d.identifiers}
-        if d.extensions:
-            body["extensions"] = d.extensions
         title = d.title
         row = (d.id, d.kind, 1, d.language, d.reliability, d.credibility, d.tlp, d.classification, d.release_scope,
-               d.release_consumers, False, d.discoverable, title, lat, lon, t_from, t_to, dumps(body).decode())
+               d.release_consumers, False, d.discoverable, title, *_positions(d), _body_json(d))
         entries.append(Prepared(i, d.id, d.kind, d.refs or None, d.release_members, d.classification, d.created,
                                 d.modified, row, d.tags, title, d.text, d if keep_drafts else None))
     return PreparedBatch(entries, errors, ids)
@@ -444,20 +450,6 @@ class Items:
                             {"n": n})
         return [int(r[0]) for r in rows]
 
-    @staticmethod
-    def _body(d: Draft) -> str:
-        body: dict[str, Any] = {"tags": d.tags, "content": d.content, "identifiers": d.identifiers}
-        if d.extensions:
-            body["extensions"] = d.extensions
-        return orjson.dumps(body).decode()
-
-    @staticmethod
-    def _positions(d: Draft) -> tuple[float | None, float | None, str | None, str | None]:
-        if d.kind == "observation":
-            c = d.content
-            return c["lat"], c["lon"], c["observed_from"], c.get("observed_to")
-        return None, None, None, None
-
     def _check_refs(self, conn: Connection, principal: Principal, drafts: Sequence[tuple[int, Draft | Prepared]],
                     errors: dict[int, builtins.list[FieldError]], in_batch: dict[str, str] | None = None) -> None:
         wanted = {ref for _, d in drafts for ref in (d.refs or {}).values()}
@@ -615,14 +607,14 @@ class Items:
         self.deriver.catch_up(conn, row.seq)  # hooks see this item's versions in order
         conn.execute(item_versions.insert().values(item_seq=row.seq, version=row.version, modified=row.modified,
                                                    snapshot=orjson.dumps(current).decode()))
-        lat, lon, t_from, t_to = self._positions(d)
+        lat, lon, t_from, t_to = _positions(d)
         # An import carries its own later ``modified`` (STIX versions follow it); otherwise the hub stamps one.
         modified = modified if modified and modified > row.modified else clock.later_than(row.modified)
         conn.execute(update(items).where(items.c.seq == row.seq).values(
             version=row.version + 1, modified=modified, language=d.language, reliability=d.reliability,
             credibility=d.credibility, tlp=d.tlp, classification=d.classification, release_scope=d.release_scope,
             release_consumers=d.release_consumers, revoked=revoked, discoverable=d.discoverable, title=d.title,
-            lat=lat, lon=lon, t_from=t_from, t_to=t_to, body=self._body(d), author_id=principal.user_id))
+            lat=lat, lon=lon, t_from=t_from, t_to=t_to, body=_body_json(d), author_id=principal.user_id))
         conn.execute(item_release.delete().where(item_release.c.item_seq == row.seq))
         if d.release_members:
             conn.execute(item_release.insert(), [{"member_id": member_ids[c], "item_seq": row.seq}
