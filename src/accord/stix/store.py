@@ -200,11 +200,13 @@ class StixStore:
         return out
 
     def _latest_bodies(self, conn: Connection, stix_ids: list[str]) -> dict[str, dict[str, Any]]:
+        # `latest` is tested in Python, not in SQL: with a condition on it, SQLite's planner (which has no
+        # statistics) prefers the (latest, date_added) index and reads every latest version in the store.
         out = {}
         for start in range(0, len(stix_ids), 500):
-            q = select(stix_versions.c.stix_id, stix_versions.c.body).where(
-                stix_versions.c.stix_id.in_(stix_ids[start:start + 500]), stix_versions.c.latest.is_(True))
-            out.update({sid: orjson.loads(b) for sid, b in conn.execute(q)})
+            q = select(stix_versions.c.stix_id, stix_versions.c.latest, stix_versions.c.body).where(
+                stix_versions.c.stix_id.in_(stix_ids[start:start + 500]))
+            out.update({sid: orjson.loads(b) for sid, latest, b in conn.execute(q) if latest})
         return out
 
     def _ensure_identities(self, conn: Connection, member_ids: set[int], date_added: str) -> None:
@@ -292,20 +294,20 @@ class StixStore:
                 "first": first, "body": orjson.dumps(o.body).decode()}
 
     def _add_version(self, conn: Connection, handle: int, o: _Obj, date_added: str) -> bool:
-        keys = conn.execute(select(func.min(stix_versions.c.version_key), func.max(stix_versions.c.version_key),
-                                   func.count()).where(stix_versions.c.handle_seq == handle)).one()
-        lo, hi, n = keys
-        if n and conn.execute(select(stix_versions.c.seq).where(stix_versions.c.handle_seq == handle,
-                                                                stix_versions.c.version_key == o.key)).first():
+        # The object's versions by its handle (a few rows), flags read here rather than tested in SQL (see
+        # `_latest_bodies`), and updated by primary key.
+        have = conn.execute(select(stix_versions.c.seq, stix_versions.c.version_key, stix_versions.c.latest,
+                                   stix_versions.c.first).where(stix_versions.c.handle_seq == handle)).all()
+        if any(r.version_key == o.key for r in have):
             return False
-        latest = not n or o.key > hi
-        first = not n or o.key < lo
-        if n and latest:
-            conn.execute(update(stix_versions).where(stix_versions.c.handle_seq == handle,
-                                                     stix_versions.c.latest.is_(True)).values(latest=False))
-        if n and first:
-            conn.execute(update(stix_versions).where(stix_versions.c.handle_seq == handle,
-                                                     stix_versions.c.first.is_(True)).values(first=False))
+        latest = all(o.key > r.version_key for r in have)
+        first = all(o.key < r.version_key for r in have)
+        unflag = [r.seq for r in have if r.latest] if latest else []
+        if unflag:
+            conn.execute(update(stix_versions).where(stix_versions.c.seq.in_(unflag)).values(latest=False))
+        unflag = [r.seq for r in have if r.first] if first else []
+        if unflag:
+            conn.execute(update(stix_versions).where(stix_versions.c.seq.in_(unflag)).values(first=False))
         conn.execute(stix_versions.insert().values(**self._vrow(handle, o, date_added, latest, first)))
         return True
 
@@ -469,8 +471,9 @@ class StixStore:
         with self.db.read() as conn:
             h = conn.execute(select(stix_handles.c.seq, stix_handles.c.item_seq)
                              .where(stix_handles.c.stix_id == p.id)).one()
-            latest = conn.execute(select(stix_versions.c.version_key, stix_versions.c.body).where(
-                stix_versions.c.handle_seq == h.seq, stix_versions.c.latest.is_(True))).first()
+            latest = next((r for r in conn.execute(select(stix_versions.c.version_key, stix_versions.c.latest,
+                                                          stix_versions.c.body)
+                                                   .where(stix_versions.c.handle_seq == h.seq)) if r.latest), None)
             dup = conn.execute(select(stix_versions.c.seq).where(stix_versions.c.handle_seq == h.seq,
                                                                  stix_versions.c.version_key == p.key)).first()
         if dup is not None:
