@@ -175,8 +175,13 @@ def main() -> None:
         rel_times, read_times = [], []
         for i in range(samples):
             obj, _ = make_item(rng, pool, kind, max(10, n_items // 20), members)
-            obj["handling"] = {"release": {"scope": "all"}}
-            res = svc.items.create_many(principals[members[i % len(members)]], [obj])
+            # Released to one other member (ALPHA, the reader, or BRAVO for ALPHA's own): the write hook then
+            # does all its work, notices to the two members who may not see the item included (an item
+            # released to every member is never news to anyone, and its hook stops after indexing).
+            writer = members[i % len(members)]
+            obj["handling"] = {"release": {"scope": "members",
+                                             "members": ["BRAVO" if writer == "ALPHA" else "ALPHA"]}}
+            res = svc.items.create_many(principals[writer], [obj])
             with svc.db.read() as conn:
                 seq = conn.execute(select(items.c.seq).where(items.c.id == str(res[0].id))).scalar_one()
                 t = time.perf_counter()

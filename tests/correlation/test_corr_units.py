@@ -3,11 +3,13 @@ back the item's write), and known spellings meet."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.correlation.identifiers import canonical, extract
-from accord.correlation.names import analyse, best_score, blocking_keys
+from accord.correlation.names import FORM_VERSION, analyse, best_score, blocking_keys, dump_form, load_form
 from accord.correlation.places import cell_keys, neighbour_keys
 
 TYPES = ("phone", "email", "vehicle-plate", "document", "crypto", "url")
@@ -72,3 +74,24 @@ def test_an_arabic_query_also_tries_the_article_as_part_of_the_name() -> None:
 
     forms = query_forms("الورين")  # Ilorin: "al" here is not the article
     assert any(f.joined == analyse("Ilorin").joined for f in forms)
+
+
+_NAME_TEXT = st.one_of(st.text(st.sampled_from("abdehiklmnorsuyzé -'"), max_size=30),
+                      st.text(st.sampled_from("بغدادالحسينمحمدپچ "), max_size=30),
+                      st.text(st.sampled_from("абвгдежзийклмнопрстуфхцчшщыэюя "), max_size=30), st.text(max_size=20))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_NAME_TEXT)
+def test_a_stored_form_reads_back_as_the_analysis(name: str) -> None:
+    """What the store keeps of a name's analysis reads back field for field as analysing it again."""
+    f = analyse(name)
+    back = load_form(f.original, f.latin, f.script, dump_form(f))
+    assert dataclasses.astuple(back) == dataclasses.astuple(f)
+
+
+def test_a_form_stored_by_another_analysis_is_not_used() -> None:
+    f = analyse("Abu Bakr al-Baghdadi")
+    stale = dump_form(f).replace(FORM_VERSION, "old", 1).replace(f.joined, "zzz")
+    assert load_form(f.original, f.latin, f.script, stale).joined == f.joined
+    assert load_form(f.original, f.latin, f.script, None).joined == f.joined

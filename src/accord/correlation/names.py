@@ -51,7 +51,8 @@ def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     return deco
 
 
-__all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "normalise", "skeleton"]
+__all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "dump_form", "load_form",
+           "normalise", "skeleton"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
 _ARABIC_FOLD = str.maketrans({
@@ -509,3 +510,29 @@ class NameIndex:
         primary = {m.key: m.matched == self.names[m.key][0].original for m in out}
         out.sort(key=lambda m: (-m.score, not primary[m.key], m.key))
         return out[:limit]
+
+
+# ----- stored analysis ----------------------------------------------------------------------------------------
+# The store keeps each name's analysis next to it (corr_names.form), so that scoring candidates rebuilds nothing:
+# re-analysing some ninety candidate names per query was most of the cost of correlating a new entity. The text
+# starts with the analysis version; a form stored by another version is ignored and the name re-analysed from its
+# Latin form, so changing the analysis never serves stale forms (a rebuild refreshes them).
+FORM_VERSION = "1"
+_SEP = "\x1f"
+
+
+def dump_form(form: NameForm) -> str:
+    """The stored text of an analysed name (everything `NameForm` holds besides the name, Latin form and script,
+    which have their own columns)."""
+    return _SEP.join((FORM_VERSION, " ".join(form.tokens), " ".join(form.skeletons), form.joined, form.loose,
+                      form.shape, form.short))
+
+
+def load_form(name: str, lat: str, script: str, stored: str | None) -> NameForm:
+    """The analysed name from its stored text; from the Latin form when none was stored by this version."""
+    parts = stored.split(_SEP) if stored else ()
+    if len(parts) != 7 or parts[0] != FORM_VERSION:
+        return from_latin(name, lat, script)
+    _, toks, skels, joined, lo, sh, short = parts
+    return NameForm(name, lat, tuple(toks.split(" ")) if toks else (), tuple(skels.split(" ")) if skels else (),
+                    script, joined, lo, toks, skels, sh, short)

@@ -32,8 +32,9 @@ from accord.correlation.names import (
     analyse,
     best_score,
     blocking_keys,
-    from_latin,
+    dump_form,
     least_hits,
+    load_form,
     query_forms,
     shortlist,
 )
@@ -143,7 +144,8 @@ class Correlation:
         if names:
             forms = [analyse(n) for n in names]
             conn.execute(insert(corr_names), [{"item_seq": seq, "ord": i, "name": f.original, "latin": f.latin,
-                                               "script": f.script} for i, f in enumerate(forms)])
+                                               "script": f.script, "form": dump_form(f)}
+                                              for i, f in enumerate(forms)])
 
     def _index_many(self, conn: Connection, written: list[WrittenItem]) -> None:
         """``_index`` for a batch: one delete and one insert per table."""
@@ -155,7 +157,7 @@ class Correlation:
             conn.execute(delete(corr_keys).where(corr_keys.c.item_seq.in_(chunk)))
             conn.execute(delete(corr_names).where(corr_names.c.item_seq.in_(chunk)))
         key_rows: list[tuple[str, int]] = []
-        name_rows: list[tuple[int, int, str, str, str]] = []
+        name_rows: list[tuple[int, int, str, str, str, str]] = []
         for w in written:
             if w.revoked:
                 continue
@@ -163,9 +165,9 @@ class Correlation:
             key_rows.extend((k, w.seq) for k in sorted(self.keys_of(w.kind, content, w.draft.identifiers, w.id)))
             for i, n in enumerate(self.names_of(w.kind, content)):
                 f = analyse(n)
-                name_rows.append((w.seq, i, f.original, f.latin, f.script))
+                name_rows.append((w.seq, i, f.original, f.latin, f.script, dump_form(f)))
         insert_rows(conn, corr_keys, ("key", "item_seq"), key_rows)
-        insert_rows(conn, corr_names, ("item_seq", "ord", "name", "latin", "script"), name_rows)
+        insert_rows(conn, corr_names, ("item_seq", "ord", "name", "latin", "script", "form"), name_rows)
 
     def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
         self._index_many(conn, written)
@@ -229,11 +231,14 @@ class Correlation:
         return max(self.noisy_limit * 20, 500)
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
-                noisy_out: list[str] | None = None, *, notices_for: int | None = None) -> list[Related]:
+                noisy_out: list[str] | None = None, *, notices_for: int | None = None,
+                reached: Iterable[int] = ()) -> list[Related]:
         """Items related to item ``seq``. With a principal, only items that principal may see (the caller has
         already checked that ``seq`` itself is visible); without, every item (for notices). ``notices_for``
         (the item's originator) narrows the name candidates to other members' discoverable items, the only ones
-        a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's."""
+        a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's.
+        ``reached`` (the members the item is released to) narrows them further: a member who may already see
+        the item, or whose item is released to every member, is never told of it."""
         own = set(conn.execute(select(corr_keys.c.key).where(
             corr_keys.c.item_seq == seq, self._not_excluded(corr_keys.c.key))).scalars())
         cond = self._base(principal, seq)
@@ -259,11 +264,12 @@ class Correlation:
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
         if any(k[0] == "n" for k in own):
-            names = [from_latin(r.name, r.latin, r.script) for r in conn.execute(
-                select(corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+            names = [load_form(r.name, r.latin, r.script, r.form) for r in conn.execute(
+                select(corr_names.c.name, corr_names.c.latin, corr_names.c.script, corr_names.c.form)
                 .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
             name_cond = cond if notices_for is None else and_(
-                cond, items.c.originator_id != notices_for, items.c.discoverable.is_(True))
+                cond, items.c.originator_id.not_in([notices_for, *reached]), items.c.discoverable.is_(True),
+                items.c.release_scope != "all")
             # For notices the ranking is not widened past a bound: without one, an import by a single member
             # whose names share common words walks every such item of its own for each item it writes.
             bound = None if notices_for is None else 16 * self.shortlist
@@ -310,11 +316,12 @@ class Correlation:
         if not seqs:
             return []
         by_item: dict[int, list[NameForm]] = {}
-        for s, n, lat, script in conn.execute(
-                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script)
+        for s, n, lat, script, stored in conn.execute(
+                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script,
+                       corr_names.c.form)
                 .where(corr_names.c.item_seq.in_(bindparam("seqs", expanding=True)))
                 .order_by(corr_names.c.item_seq, corr_names.c.ord), {"seqs": seqs}):
-            by_item.setdefault(s, []).append(from_latin(n, lat, script))
+            by_item.setdefault(s, []).append(load_form(n, lat, script, stored))
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
@@ -369,12 +376,15 @@ class Correlation:
             item_release.c.item_seq == seq, item_release.c.member_id == member_id))).scalar_one()
 
     def _notify(self, conn: Connection, seq: int) -> None:
-        me = conn.execute(select(items.c.originator_id, items.c.discoverable).where(items.c.seq == seq)).first()
-        if me is None or not me.discoverable:
-            return
+        me = conn.execute(select(items.c.originator_id, items.c.discoverable, items.c.release_scope)
+                          .where(items.c.seq == seq)).first()
+        if me is None or not me.discoverable or me.release_scope == "all":
+            return  # an item released to every member can never be news to another member
+        reached = [] if me.release_scope != "members" else list(conn.execute(
+            select(item_release.c.member_id).where(item_release.c.item_seq == seq)).scalars())
         # Names need a high score to bother two members; the other kinds are matches by construction
         # (same identifier, same place, within the distance and time window).
-        related = [r for r in self.related(conn, seq, None, notices_for=me.originator_id)
+        related = [r for r in self.related(conn, seq, None, notices_for=me.originator_id, reached=reached)
                    if r.kind != "name" or r.score >= self.notice_threshold]
         if not related:
             return

@@ -29,6 +29,7 @@ corr_names = Table(
     Column("name", Text, nullable=False),
     Column("latin", Text, nullable=False),  # transliterated once, at write time
     Column("script", String(32), nullable=False),
+    Column("form", Text, nullable=True),  # the name's analysis (names.dump_form); NULL in stores written before
 )
 
 # One row per (recipient's item, other item, kind of match). The other item's id never leaves the server.
