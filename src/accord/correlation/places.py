@@ -156,7 +156,8 @@ class Gazetteer:
         four letters, so that short words do not resolve to a town)."""
         by_id, exact, _ = _load()
         raw = text.replace(",", " ").replace(".", " ").replace("،", " ").split()
-        words = [normalise(w) for w in raw]
+        # One call for the whole text (words never hold a newline, and normalising never makes one).
+        words = normalise("\n".join(raw)).split("\n") if raw else []
         out: list[int] = []
         for n in (3, 2, 1):
             for i in range(len(words) - n + 1):

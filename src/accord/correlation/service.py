@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, and_, bindparam, delete, exists, func, insert, literal, select, union_all
+from sqlalchemy import Connection, and_, bindparam, case, delete, exists, func, insert, literal, select, union_all
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -52,6 +52,15 @@ from accord.storage.schema import item_release, items, members
 __all__ = ["Correlation", "Related"]
 
 EXCLUDABLE = (*IDENTIFIER_TYPES, "name", "place")
+
+
+@dataclass(frozen=True)
+class _Cond:
+    """A condition on the other item, with a tag naming it when it holds no reader's policy (statements using it
+    are then built once and reused; a reader's condition is rebuilt for each call)."""
+
+    expr: Any
+    tag: str | None
 
 
 @dataclass
@@ -95,7 +104,7 @@ class Correlation:
         self.notice_threshold = notice_threshold
         self.shortlist = shortlist
         self.gazetteer = Gazetteer()
-        self._stmts: dict[tuple[str, int], Any] = {}
+        self._stmts: dict[tuple[Any, ...], Any] = {}
 
     # ----- keys ------------------------------------------------------------------------------------------
     def names_of(self, kind: str, content: dict[str, Any]) -> list[str]:
@@ -179,6 +188,8 @@ class Correlation:
     # Round trips per call of `related`: the item's own keys (exclusions folded in), one statement for every
     # exact key with its noisy check, one for name candidates with their names, and for observations one for the
     # place-time neighbours. Each is driven by the key index, and each reads a bounded number of postings.
+    # Statements without a reader's policy in them (notices, the deriver, rebuilds) are built once with bound
+    # parameters and reused: building a statement and its cache key cost more than running it.
     @staticmethod
     def _not_excluded(key_col: Any) -> Any:
         return ~exists(select(corr_exclusions.c.id).where(corr_exclusions.c.key == key_col))
@@ -189,27 +200,37 @@ class Correlation:
             return set()
         return set(conn.execute(select(corr_exclusions.c.key).where(corr_exclusions.c.key.in_(ks))).scalars())
 
-    def _base(self, principal: Principal | None, seq: int) -> Any:
-        """Condition on the other item (``items``): not this one, not revoked, and visible to the reader."""
-        cond = and_(items.c.seq != seq, items.c.revoked.is_(False))
-        return and_(cond, visible(principal)) if principal is not None else cond
+    @staticmethod
+    def _base(principal: Principal | None) -> _Cond:
+        """Condition on the other item (``items``): not the item asked about (parameter ``me``), not revoked,
+        and visible to the reader."""
+        cond = and_(items.c.seq != bindparam("me"), items.c.revoked.is_(False))
+        if principal is None:
+            return _Cond(cond, "all")
+        return _Cond(and_(cond, visible(principal)), None)
 
-    def _noisy(self, conn: Connection, keys: list[str], cond: Any, limit: int) -> dict[str, list[int]]:
+    def _noisy(self, conn: Connection, keys: list[str], cond: _Cond, limit: int,
+               params: dict[str, Any]) -> dict[str, list[int]]:
         """The items under each exact key that ``cond`` admits, at most ``limit + 1`` per key (one more than the
         noisy limit: a key with that many is noisy), so a hot key (a hotline number) costs ``limit + 1`` rows,
         never its whole list. One small statement per key: items carry few exact keys."""
-        q = (select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
-             .where(corr_keys.c.key == bindparam("key"), cond).order_by(corr_keys.c.item_seq).limit(limit + 1))
-        return {k: list(conn.execute(q, {"key": k}).scalars()) for k in keys}
+        q = self._cached(("noisy", cond.tag, limit), lambda: (
+            select(corr_keys.c.item_seq).join(items, items.c.seq == corr_keys.c.item_seq)
+            .where(corr_keys.c.key == bindparam("key"), cond.expr).order_by(corr_keys.c.item_seq)
+            .limit(limit + 1)), cond)
+        return {k: list(conn.execute(q, {**params, "key": k}).scalars()) for k in keys}
 
-    def _stmt(self, name: str, n: int = 0) -> Any:
-        """Statements without the reader's policy in them are built once and reused: building and hashing a
-        statement of a dozen bounded sub-selects cost more than running it."""
-        key = (name, n)
+    def _cached(self, key: tuple[Any, ...], build: Callable[[], Any], cond: _Cond | None = None) -> Any:
+        """A statement built once and reused, unless it carries a reader's policy (``cond.tag`` None)."""
+        if cond is not None and cond.tag is None:
+            return build()
         stmt = self._stmts.get(key)
         if stmt is None:
-            stmt = self._stmts[key] = self._build_stmt(name, n)
+            stmt = self._stmts[key] = build()
         return stmt
+
+    def _stmt(self, name: str, n: int = 0) -> Any:
+        return self._cached((name, n), lambda: self._build_stmt(name, n))
 
     def _build_stmt(self, name: str, n: int) -> Any:
         if name == "sizes":
@@ -221,11 +242,53 @@ class Correlation:
                                                    self._not_excluded(corr_keys.c.key))
                 .limit(cap + 1).subquery()) for i in range(n)]
             return parts[0] if n == 1 else union_all(*parts)
-        # "hits": items by the number of the given keys they carry, most first, from the key index alone.
-        return (select(corr_keys.c.item_seq, func.count().label("hits"))
-                .where(corr_keys.c.key.in_(bindparam("keys", expanding=True)))
-                .group_by(corr_keys.c.item_seq).order_by(func.count().desc(), corr_keys.c.item_seq)
-                .limit(bindparam("k")))
+        if name == "own_keys":
+            return select(corr_keys.c.key).where(corr_keys.c.item_seq == bindparam("me"),
+                                                 self._not_excluded(corr_keys.c.key))
+        if name == "own_names":
+            return (select(corr_names.c.name, corr_names.c.latin, corr_names.c.script, corr_names.c.form)
+                    .where(corr_names.c.item_seq == bindparam("me")).order_by(corr_names.c.ord))
+        if name == "names_of":
+            return (select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script,
+                           corr_names.c.form)
+                    .where(corr_names.c.item_seq.in_(bindparam("seqs", expanding=True)))
+                    .order_by(corr_names.c.item_seq, corr_names.c.ord))
+        if name == "position":
+            return select(items.c.lat, items.c.lon, items.c.t_from, items.c.t_to).where(items.c.seq == bindparam("me"))
+        if name == "notify_me":
+            return select(items.c.originator_id, items.c.discoverable, items.c.release_scope).where(
+                items.c.seq == bindparam("me"))
+        if name == "released_to":
+            return select(item_release.c.member_id).where(item_release.c.item_seq == bindparam("me"))
+        if name == "holders":
+            return select(items.c.seq, items.c.originator_id, items.c.discoverable, items.c.release_scope).where(
+                items.c.seq.in_(bindparam("seqs", expanding=True)))
+        if name == "released_among":
+            return select(item_release.c.item_seq, item_release.c.member_id).where(
+                item_release.c.item_seq.in_(bindparam("seqs", expanding=True)))
+        if name == "told":
+            return select(corr_notices.c.item_seq, corr_notices.c.other_item_seq, corr_notices.c.kind).where(
+                corr_notices.c.item_seq.in_(bindparam("seqs", expanding=True)),
+                corr_notices.c.other_item_seq.in_(bindparam("others", expanding=True)))
+        raise KeyError(name)
+
+    def _ranked(self, cond: _Cond, common: int = 0, cap: int = 0) -> Any:
+        """The first ``k`` items by the number of the given keys they carry (most first, from the key index
+        alone), each with whether ``cond`` admits it: one statement, the policy applied to those ``k`` only.
+        With ``common``, the keys are ``k0``... and only the newest ``cap`` postings of each are read."""
+        if common:
+            parts = [select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"))
+                     .order_by(corr_keys.c.item_seq.desc()).limit(cap).subquery() for i in range(common)]
+            u = union_all(*[select(p.c.item_seq) for p in parts]).subquery()
+            r = (select(u.c.item_seq, func.count().label("hits")).group_by(u.c.item_seq)
+                 .order_by(func.count().desc(), u.c.item_seq).limit(bindparam("k")).subquery())
+        else:
+            r = (select(corr_keys.c.item_seq, func.count().label("hits"))
+                 .where(corr_keys.c.key.in_(bindparam("keys", expanding=True)))
+                 .group_by(corr_keys.c.item_seq).order_by(func.count().desc(), corr_keys.c.item_seq)
+                 .limit(bindparam("k")).subquery())
+        return (select(r.c.item_seq, r.c.hits, case((cond.expr, 1), else_=0).label("ok"))
+                .select_from(r.join(items, items.c.seq == r.c.item_seq)).order_by(r.c.hits.desc(), r.c.item_seq))
 
     def _cap(self) -> int:
         return max(self.noisy_limit * 20, 500)
@@ -239,9 +302,9 @@ class Correlation:
         a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's.
         ``reached`` (the members the item is released to) narrows them further: a member who may already see
         the item, or whose item is released to every member, is never told of it."""
-        own = set(conn.execute(select(corr_keys.c.key).where(
-            corr_keys.c.item_seq == seq, self._not_excluded(corr_keys.c.key))).scalars())
-        cond = self._base(principal, seq)
+        params: dict[str, Any] = {"me": seq}
+        own = set(conn.execute(self._stmt("own_keys"), params).scalars())
+        cond = self._base(principal)
         out: dict[tuple[int, str], Related] = {}
 
         def put(r: Related) -> None:
@@ -250,7 +313,7 @@ class Correlation:
                 out[k] = r
 
         exact = sorted(k for k in own if k[0] in "ige")
-        for key, others in self._noisy(conn, exact, cond, self.noisy_limit).items():
+        for key, others in self._noisy(conn, exact, cond, self.noisy_limit, params).items():
             if len(others) > self.noisy_limit:
                 if noisy_out is not None:
                     noisy_out.append(key)
@@ -264,25 +327,28 @@ class Correlation:
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
         if any(k[0] == "n" for k in own):
-            names = [load_form(r.name, r.latin, r.script, r.form) for r in conn.execute(
-                select(corr_names.c.name, corr_names.c.latin, corr_names.c.script, corr_names.c.form)
-                .where(corr_names.c.item_seq == seq).order_by(corr_names.c.ord))]
-            name_cond = cond if notices_for is None else and_(
-                cond, items.c.originator_id.not_in([notices_for, *reached]), items.c.discoverable.is_(True),
-                items.c.release_scope != "all")
+            names = [load_form(r.name, r.latin, r.script, r.form) for r in conn.execute(self._stmt("own_names"),
+                                                                                     params)]
+            name_cond, name_params = cond, params
+            if notices_for is not None:
+                name_cond = _Cond(and_(cond.expr, items.c.originator_id.not_in(bindparam("notme", expanding=True)),
+                                       items.c.discoverable.is_(True), items.c.release_scope != "all"),
+                                  None if cond.tag is None else cond.tag + ":notices")
+                name_params = {**params, "notme": [notices_for, *reached]}
             # For notices the ranking is not widened past a bound: without one, an import by a single member
             # whose names share common words walks every such item of its own for each item it writes.
             bound = None if notices_for is None else 16 * self.shortlist
-            for r in self._name_candidates(conn, names, name_cond, noisy_out, max_rank=bound):
+            for r in self._name_candidates(conn, names, name_cond, noisy_out, max_rank=bound, params=name_params):
                 put(r)
         if any(k[0] == "c" for k in own):
-            for r in self._near(conn, seq, cond, noisy_out):
+            for r in self._near(conn, cond, params, noisy_out):
                 put(r)
         return sorted(out.values(), key=lambda r: (-r.score, r.seq))
 
-    def _name_candidates(self, conn: Connection, forms: list[NameForm], cond: Any,
+    def _name_candidates(self, conn: Connection, forms: list[NameForm], cond: _Cond,
                          noisy_out: list[str] | None = None, threshold: float | None = None,
-                         limit: int | None = None, max_rank: int | None = None) -> list[Related]:
+                         limit: int | None = None, max_rank: int | None = None,
+                         params: dict[str, Any] | None = None) -> list[Related]:
         keys = sorted({"n:" + k for f in forms for k in blocking_keys(f)})
         if not keys:
             return []
@@ -293,34 +359,33 @@ class Correlation:
         cap = self._cap()
         sizes = dict(conn.execute(self._stmt("sizes", len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).all())
         present = [k for i, k in enumerate(keys) if sizes.get(i, 0)]
-        usable = [k for i, k in enumerate(keys) if 0 < sizes.get(i, 0) <= cap] or present
-        if not usable:
+        usable = [k for i, k in enumerate(keys) if 0 < sizes.get(i, 0) <= cap]
+        if not usable and not present:
             return []
+        key_params: dict[str, Any] = {"keys": usable}
+        ranked_q = self._cached(("ranked", cond.tag), lambda: self._ranked(cond), cond)
+        if not usable:
+            # Every part of the name is common in the hub: the ranking reads the newest postings of each key
+            # (four shortlists' worth), so that a name made only of common words costs a bounded read, not one
+            # growing with the hub. Such a name meets its newest namesakes.
+            n, newest = len(present), 4 * self.shortlist
+            key_params = {f"k{i}": key for i, key in enumerate(present)}
+            ranked_q = self._cached(("ranked_common", cond.tag, n), lambda: self._ranked(cond, n, newest), cond)
         # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
         # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
         # best visible ones: hidden items change which rows are read, never what is returned.
-        hits: dict[int, int] = {}
         k = 2 * self.shortlist + 1
-        done = 0
         while True:
-            ranked = conn.execute(self._stmt("hits"), {"keys": usable, "k": k}).all()
-            fresh = [r.item_seq for r in ranked[done:]]
-            if fresh:
-                seen = set(conn.execute(select(items.c.seq).where(
-                    items.c.seq.in_(bindparam("cands", expanding=True)), cond), {"cands": fresh}).scalars())
-                hits.update((r.item_seq, r.hits) for r in ranked[done:] if r.item_seq in seen)
+            ranked = conn.execute(ranked_q, {**(params or {}), **key_params, "k": k}).all()
+            hits = {r.item_seq: r.hits for r in ranked if r.ok}
             if len(hits) >= self.shortlist or len(ranked) < k or (max_rank is not None and k >= max_rank):
                 break
-            done, k = len(ranked), k * 4
+            k *= 4
         seqs = shortlist(hits, self.shortlist, least_hits(forms))
         if not seqs:
             return []
         by_item: dict[int, list[NameForm]] = {}
-        for s, n, lat, script, stored in conn.execute(
-                select(corr_names.c.item_seq, corr_names.c.name, corr_names.c.latin, corr_names.c.script,
-                       corr_names.c.form)
-                .where(corr_names.c.item_seq.in_(bindparam("seqs", expanding=True)))
-                .order_by(corr_names.c.item_seq, corr_names.c.ord), {"seqs": seqs}):
+        for s, n, lat, script, stored in conn.execute(self._stmt("names_of"), {"seqs": seqs}):
             by_item.setdefault(s, []).append(load_form(n, lat, script, stored))
         out = []
         th = self.name_threshold if threshold is None else threshold
@@ -337,16 +402,18 @@ class Correlation:
         out.sort(key=lambda r: (-r.score, r.seq not in primary, r.seq))
         return out[:limit] if limit else out
 
-    def _near(self, conn: Connection, seq: int, cond: Any, noisy_out: list[str] | None = None) -> list[Related]:
-        me = conn.execute(select(items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
-                          .where(items.c.seq == seq)).first()
+    def _near(self, conn: Connection, cond: _Cond, params: dict[str, Any],
+              noisy_out: list[str] | None = None) -> list[Related]:
+        me = conn.execute(self._stmt("position"), params).first()
         if me is None or me.lat is None or me.t_from is None:
             return []
         keys = neighbour_keys(me.lat, me.lon, me.t_from, me.t_to, self.distance_m, self.window_s)
-        near = (select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(keys),
-                                                   self._not_excluded(corr_keys.c.key)))
-        rows = conn.execute(select(items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to)
-                            .where(items.c.seq.in_(near), cond)).all()
+        q = self._cached(("near", cond.tag), lambda: select(
+            items.c.seq, items.c.lat, items.c.lon, items.c.t_from, items.c.t_to).where(
+            items.c.seq.in_(select(corr_keys.c.item_seq).where(corr_keys.c.key.in_(bindparam("keys", expanding=True)),
+                                                               self._not_excluded(corr_keys.c.key))), cond.expr),
+            cond)
+        rows = conn.execute(q, {**params, "keys": keys}).all()
         out = []
         for r in rows:
             d = haversine_m(me.lat, me.lon, r.lat, r.lon)
@@ -364,24 +431,12 @@ class Correlation:
         return out
 
     # ----- deconfliction notices -------------------------------------------------------------------------
-    @staticmethod
-    def _reaches(conn: Connection, member_id: int, seq: int) -> bool:
-        """Whether a member (as an organisation) is among those an item is released to."""
-        row = conn.execute(select(items.c.originator_id, items.c.release_scope).where(items.c.seq == seq)).first()
-        if row is None:
-            return False
-        if row.originator_id == member_id or row.release_scope == "all":
-            return True
-        return row.release_scope == "members" and conn.execute(select(exists().where(
-            item_release.c.item_seq == seq, item_release.c.member_id == member_id))).scalar_one()
-
     def _notify(self, conn: Connection, seq: int) -> None:
-        me = conn.execute(select(items.c.originator_id, items.c.discoverable, items.c.release_scope)
-                          .where(items.c.seq == seq)).first()
+        me = conn.execute(self._stmt("notify_me"), {"me": seq}).first()
         if me is None or not me.discoverable or me.release_scope == "all":
             return  # an item released to every member can never be news to another member
-        reached = [] if me.release_scope != "members" else list(conn.execute(
-            select(item_release.c.member_id).where(item_release.c.item_seq == seq)).scalars())
+        reached = [] if me.release_scope != "members" else list(
+            conn.execute(self._stmt("released_to"), {"me": seq}).scalars())
         # Names need a high score to bother two members; the other kinds are matches by construction
         # (same identifier, same place, within the distance and time window).
         related = [r for r in self.related(conn, seq, None, notices_for=me.originator_id, reached=reached)
@@ -389,25 +444,34 @@ class Correlation:
         if not related:
             return
         others = {r.seq: r for r in related}
-        rows = conn.execute(select(items.c.seq, items.c.originator_id, items.c.discoverable)
-                            .where(items.c.seq.in_(list(others)))).all()
+        rows = conn.execute(self._stmt("holders"), {"seqs": list(others)}).all()
+        # Whether each member (as an organisation) is among those the other item is released to.
+        released: dict[int, set[int]] = {}
+        listed = [o.seq for o in rows if o.release_scope == "members"]
+        if listed:
+            for s, m in conn.execute(self._stmt("released_among"), {"seqs": listed}):
+                released.setdefault(s, set()).add(m)
+        told = {(r.item_seq, r.other_item_seq, r.kind) for r in conn.execute(
+            self._stmt("told"), {"seqs": [seq, *others], "others": [seq, *others]})}
         now = clock.now()
+        fresh = []
         for o in rows:
             if o.originator_id == me.originator_id or not o.discoverable:
                 continue
-            if self._reaches(conn, me.originator_id, o.seq) or self._reaches(conn, o.originator_id, seq):
+            # Neither member may already reach the other's item.
+            if o.originator_id in reached or o.release_scope == "all" or (
+                    o.release_scope == "members" and me.originator_id in released.get(o.seq, ())):
                 continue
             r = others[o.seq]
             for mine, theirs, member, other_member in ((seq, o.seq, me.originator_id, o.originator_id),
                                                        (o.seq, seq, o.originator_id, me.originator_id)):
-                exists_q = select(corr_notices.c.id).where(corr_notices.c.item_seq == mine,
-                                                           corr_notices.c.other_item_seq == theirs,
-                                                           corr_notices.c.kind == r.kind)
-                if conn.execute(exists_q).first() is None:
-                    conn.execute(insert(corr_notices).values(
-                        id="ntc_" + secrets.token_urlsafe(18), member_id=member, item_seq=mine,
-                        other_member_id=other_member, other_item_seq=theirs, kind=r.kind, score=r.score,
-                        created=now, state="open"))
+                if (mine, theirs, r.kind) not in told:
+                    told.add((mine, theirs, r.kind))
+                    fresh.append({"id": "ntc_" + secrets.token_urlsafe(18), "member_id": member, "item_seq": mine,
+                                  "other_member_id": other_member, "other_item_seq": theirs, "kind": r.kind,
+                                  "score": r.score, "created": now, "state": "open"})
+        if fresh:
+            conn.execute(insert(corr_notices), fresh)
 
     def notices(self, principal: Principal, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Notices addressed to the caller's member about items the caller may see."""
@@ -486,7 +550,7 @@ class Correlation:
             # Only entities carry names, so the kind is checked on the few results, not in the candidate filter:
             # an equality on kind there lets SQLite drive the query by its (kind, ...) index, a scan of every
             # entity, instead of by the primary keys of the candidates.
-            cond = and_(items.c.revoked.is_(False), visible(principal))
+            cond = _Cond(and_(items.c.revoked.is_(False), visible(principal)), None)
             rel = self._name_candidates(conn, query_forms(name), cond, threshold=0.6, limit=limit)
             meta = {r.seq: r for r in conn.execute(
                 select(items.c.seq, items.c.id, items.c.kind, items.c.title, members.c.code)
