@@ -42,3 +42,21 @@ def test_name_keys_are_recomputed(world: Any) -> None:
             "abw bkr al bghdady")
     ids = [c["id"] for c in corr.for_item(world.p("carol"), a["id"])["correlations"]]
     assert ids == [b["id"]]
+
+
+def test_name_keys_are_recomputed_by_0010(world: Any) -> None:
+    world.share("alice", kind="entity", content={"entity_type": "person", "name": "Juan Trujillo"},
+                handling={"release": {"scope": "all"}})
+    db = world.svc.db
+    with db.read() as conn:
+        before = sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all())
+    with db.write() as conn:  # a store keyed by the analysis before its Spanish reading
+        conn.execute(corr_keys.delete().where(corr_keys.c.key.like("n:%")))
+    cfg = alembic_config(db)
+    with db.writer.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0007_correlation_name_keys")
+        conn.commit()
+    upgrade(db)
+    with db.read() as conn:
+        assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before

@@ -52,7 +52,7 @@ def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
 
 
 __all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "dump_form", "load_form",
-           "normalise", "skeleton"]
+           "normalise", "skeleton", "supports"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
 _ARABIC_FOLD = str.maketrans({
@@ -100,14 +100,16 @@ _ARABIC_CLASS = str.maketrans({
     "ه": "h", "ھ": "h", "و": "w", "ي": "y",
 })
 
-# Articles, honorifics and connectors that carry no identity. They stay in the display form, not in the keys.
+# Articles, honorifics and connectors that carry no identity, and generic place words (city, district,
+# province), in Latin letters and as our table reads Arabic script ("mdynh" مدينة, "dl" ضلع, "sty" سٹی,
+# "thsyl" تحصیل). They stay in the display form, not in the keys.
 # A word list reads and extends more easily than a list of quoted strings.
 _DROP = frozenset("""
 al el ul il ad ar as ash at az an ed er es et ez bin ibn ben bn ibni bint bnt ould wuld mr mrs ms dr prof sir
 sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid sayed seyed syed sayid
 imam emir amir gen general col colonel maj major capt captain lt the le la les de du des der van von city shi
 shahr shhr shhhyr shhhyry shehiri syty gorod
-mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn
+mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn dl sty thsyl
 """.split())  # noqa: SIM905
 # Honorific words that are only dropped when they are not the whole name.
 _ARTICLE_PREFIXES = ("al", "el", "ul")
@@ -147,17 +149,26 @@ _ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
 _CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
 
 
-def _arabic_tokens(t: str, article: bool = True) -> tuple[tuple[str, str], ...]:
+def _arabic_tokens(t: str, article: bool = True, other: bool = False) -> tuple[tuple[str, str], ...]:
     """(Latin word, shape) for each word of a normalised Arabic-script text; the article ال is split off as "al"
-    (dropped later with the Latin articles) unless ``article`` is false."""
+    (dropped later with the Latin articles) unless ``article`` is false; ``other`` takes the other reading of
+    the letter pairs that have two (see _OTHER_READING)."""
     out: list[tuple[str, str]] = []
     for w in _ARABIC_WORD.findall(t):
-        out.extend(_arabic_word(w, article))
+        out.extend(_arabic_word(w, article, other))
     return tuple(out)
 
 
+# Letter pairs read one way by default and another way in a query's second reading: نگ/نغ inside a word is the
+# Chinese "-ng" but also n + g with an unwritten vowel between ("سرینگر", Srinagar); نج is n + j, or the "ng"
+# of Arabic spellings that write g as ج ("هالونج", Ha Long); a final دز is the "dz" of Slavic names but also
+# Latin "-ds"/"-dz" ("لیدز", Leeds).
+_OTHER_READING = re.compile("ن[گغ](?=.)|نج|دز$")
+_OTHER_PAIRS = {"نگ": "نج", "نغ": "نج", "نج": "نگ", "دز": "دس"}
+
+
 @_memo(200_000)
-def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
+def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str, str], ...]:
     """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
     Omar)."""
     out: list[tuple[str, str]] = []
@@ -165,7 +176,11 @@ def _arabic_word(w: str, article: bool) -> tuple[tuple[str, str], ...]:
         out.append(("al", "al"))
         w = w[2:]
     lat = w.translate(_ARABIC_LATIN)
-    sh = w
+    sh = _OTHER_READING.sub(lambda m: _OTHER_PAIRS[m.group()], w) if other else w
+    if len(w) > 2 and w[-1] == "ه" and w[-2] not in "اوي":
+        # A final ه after a consonant is a vowel: Persian and Urdu "-e"/"-a" ("ریزه", Rize), the Arabic ta
+        # marbuta ("سعيدة", Saïda). After a long vowel it is a heard h ("شاه", Shah).
+        sh = w[:-1] + "ا"
     for a, b in _ARABIC_PAIRS:
         if a in sh:
             sh = sh.replace(a, b)
@@ -263,6 +278,7 @@ class NameForm:
     skeleton_text: str = ""
     shape: str = ""
     short: str = ""  # the shape without the short vowels Arabic script leaves unwritten (see _SHORT)
+    other: NameForm | None = None  # the Spanish reading of a Latin name, if it differs (see _SPANISH)
 
 
 def script_of(text: str) -> str:
@@ -303,10 +319,32 @@ def _arabic_name(name: str) -> tuple[tuple[str, str], ...]:
 def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
     """(strict skeleton, loose skeleton, short shape) of one word, cached: names share their words."""
     strict, lo = _skeletons(sh)
-    return strict, lo, sh if arabic else shape(_SHORT.sub("", word))
+    if arabic:
+        return strict, lo, sh
+    short = _SHORT.sub("", word)
+    if len(short) > 2 and short[-1] == "e" and short[-2] not in "aeiouy":
+        short = short[:-1] + "a"  # a final e is the "-e"/"-a" Persian and Arabic write with a final ه or ا
+    return strict, lo, shape(short)
 
 
-def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
+# Spanish letters that Arabic script writes by their sound: ll before a vowel is y ("Trujillo", "تروخيو"), j is
+# kh. A Latin name with them also gets that reading, for its keys and for comparison with Arabic script.
+_SPANISH = re.compile("ll(?=[aeiou])|(?<![dz])j")
+_SPANISH_SOUND = {"ll": "y", "j": "kh"}
+
+
+def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...],
+           reread: bool = True) -> NameForm:
+    form = _build_one(name, lat, script, pairs)
+    if reread and script == "Latin" and _SPANISH.search(lat):
+        words = tuple(_SPANISH.sub(lambda m: _SPANISH_SOUND[m.group()], w) for w, _ in pairs)
+        other = _build_one(name, lat, script, tuple((w, shape(w)) for w in words))
+        if other.joined != form.joined or other.shape != form.shape:
+            object.__setattr__(form, "other", other)
+    return form
+
+
+def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
     kept = [p for p in pairs if p[0] not in _DROP]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
@@ -338,15 +376,27 @@ def query_forms(name: str) -> list[NameForm]:
             break
     # An initial ال is the article in Arabic names, but also the start of foreign ones ("الورين", Ilorin).
     for f in list(forms):
+        if f.script != "Arabic":
+            continue
         t = normalise(f.original)
-        if f.script == "Arabic" and any(w.startswith("ال") and len(w) >= 4 for w in _ARABIC_WORD.findall(t)):
+        words = _ARABIC_WORD.findall(t)
+        if any(w.startswith("ال") and len(w) >= 4 for w in words):
             forms.append(_build(f.original, f.latin, f.script, _arabic_tokens(t, article=False)))
+        if any(_OTHER_READING.search(w) for w in words):
+            forms.append(_build(f.original, f.latin, f.script, _arabic_tokens(t, other=True)))
     return forms
 
 
 def blocking_keys(form: NameForm) -> set[str]:
     """Index keys for a name: each token skeleton of two or more classes, the whole skeleton (catches words
     joined or split differently), and its first four classes (catches a differing ending)."""
+    keys = _keys(form)
+    if form.other is not None:
+        keys |= _keys(form.other)
+    return keys
+
+
+def _keys(form: NameForm) -> set[str]:
     keys = {f"t:{s}" for s in form.skeletons if len(s) >= 2}
     joined = form.joined
     if joined:
@@ -359,6 +409,9 @@ def blocking_keys(form: NameForm) -> set[str]:
         # A short skeleton ("sn": Xian, Sana, Essen...) is shared by hundreds of names; where its long vowels
         # are written (w/y), they tell them apart.
         keys.add(f"v:{_vowel_key(form.shape)}")
+        if form.short != form.shape:
+            # Arabic script leaves a short e unwritten ("Zenica", "زنيتسا"): the key of the shape without it too.
+            keys.add(f"v:{_vowel_key(form.short)}")
     return keys
 
 
@@ -397,7 +450,16 @@ LOOSE_W = 0.95  # the loose skeleton is weaker evidence than the strict one, a l
 
 
 def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
-    """Score two analysed names in [0, 1] with the reasons that carried it."""
+    """Score two analysed names in [0, 1] with the reasons that carried it; a Latin name with a Spanish reading
+    is compared with Arabic script under both readings."""
+    if q.script == "Arabic" and c.other is not None:
+        return max(_one_pair_score(q, c), _one_pair_score(q, c.other), key=lambda r: r[0])
+    if c.script == "Arabic" and q.other is not None:
+        return max(_one_pair_score(q, c), _one_pair_score(q.other, c), key=lambda r: r[0])
+    return _one_pair_score(q, c)
+
+
+def _one_pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
     if not q.tokens or not c.tokens:
         return 0.0, []
     reasons: list[str] = []
@@ -450,6 +512,32 @@ def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
         if s > best[0]:
             best = (s, r, c.original)
     return best
+
+
+SUPPORT_GAP = 0.02
+
+
+def supports(queries: list[NameForm], scored: list[tuple[float, list[NameForm]]],
+             limit: int | None = None) -> list[int]:
+    """For candidates (score, names) that tie on score with another, how many of their distinct names score
+    within SUPPORT_GAP of that score: on equal scores, an entity whose other spellings agree with the query too
+    is the better supported (Accra's names "Akra", "Akkra"... against a village known only as "Akra"). Zero for
+    candidates that tie with none, or that rank below the first ``limit`` (nothing to break, nothing computed)."""
+    count: dict[float, int] = {}
+    for sc, _ in scored:
+        count[sc] = count.get(sc, 0) + 1
+    floor = sorted((sc for sc, _ in scored), reverse=True)[limit - 1] if limit and len(scored) >= limit else 0.0
+    out = []
+    for sc, names in scored:
+        n = 0
+        if count[sc] > 1 and sc >= floor:
+            seen: set[str] = set()
+            for c in names:
+                if c.latin not in seen and max(_pair_score(q, c)[0] for q in queries) >= sc - SUPPORT_GAP:
+                    seen.add(c.latin)
+            n = len(seen)
+        out.append(n)
+    return out
 
 
 def least_hits(forms: Iterable[NameForm]) -> int:
@@ -506,9 +594,12 @@ class NameIndex:
             s, r, m = best_score(qs, self.names[item])
             if s > 0:
                 out.append(Match(s, item, r, m))
-        # On equal scores an entity's own name is stronger evidence than one of its aliases.
+        # On equal scores, more of an entity's names agreeing is stronger evidence (see `supports`), and then its
+        # own name rather than one of its aliases.
         primary = {m.key: m.matched == self.names[m.key][0].original for m in out}
-        out.sort(key=lambda m: (-m.score, not primary[m.key], m.key))
+        scored = [(m.score, self.names[m.key]) for m in out]
+        support = {m.key: n for m, n in zip(out, supports(qs, scored, limit), strict=True)}
+        out.sort(key=lambda m: (-m.score, -support[m.key], not primary[m.key], m.key))
         return out[:limit]
 
 
@@ -521,18 +612,29 @@ FORM_VERSION = "1"
 _SEP = "\x1f"
 
 
+def _fields(form: NameForm) -> tuple[str, ...]:
+    return (" ".join(form.tokens), " ".join(form.skeletons), form.joined, form.loose, form.shape, form.short)
+
+
 def dump_form(form: NameForm) -> str:
     """The stored text of an analysed name (everything `NameForm` holds besides the name, Latin form and script,
-    which have their own columns)."""
-    return _SEP.join((FORM_VERSION, " ".join(form.tokens), " ".join(form.skeletons), form.joined, form.loose,
-                      form.shape, form.short))
+    which have their own columns), with its second reading when it has one."""
+    extra = _fields(form.other) if form.other is not None else ()
+    return _SEP.join((FORM_VERSION, *_fields(form), *extra))
+
+
+def _form_of(name: str, lat: str, script: str, f: list[str]) -> NameForm:
+    toks, skels, joined, lo, sh, short = f
+    return NameForm(name, lat, tuple(toks.split(" ")) if toks else (), tuple(skels.split(" ")) if skels else (),
+                    script, joined, lo, toks, skels, sh, short)
 
 
 def load_form(name: str, lat: str, script: str, stored: str | None) -> NameForm:
     """The analysed name from its stored text; from the Latin form when none was stored by this version."""
-    parts = stored.split(_SEP) if stored else ()
-    if len(parts) != 7 or parts[0] != FORM_VERSION:
+    parts = stored.split(_SEP) if stored else []
+    if len(parts) not in (7, 13) or parts[0] != FORM_VERSION:
         return from_latin(name, lat, script)
-    _, toks, skels, joined, lo, sh, short = parts
-    return NameForm(name, lat, tuple(toks.split(" ")) if toks else (), tuple(skels.split(" ")) if skels else (),
-                    script, joined, lo, toks, skels, sh, short)
+    form = _form_of(name, lat, script, parts[1:7])
+    if len(parts) == 13:
+        object.__setattr__(form, "other", _form_of(name, lat, script, parts[7:]))
+    return form

@@ -37,6 +37,7 @@ from accord.correlation.names import (
     load_form,
     query_forms,
     shortlist,
+    supports,
 )
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
@@ -398,8 +399,11 @@ class Correlation:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
                     primary.add(s)
-        # On equal scores an entity's own name is stronger evidence than one of its aliases.
-        out.sort(key=lambda r: (-r.score, r.seq not in primary, r.seq))
+        # On equal scores, more of an entity's names agreeing is stronger evidence (see `supports`), and then its
+        # own name rather than one of its aliases.
+        scored = [(r.score, by_item[r.seq]) for r in out]
+        support = {r.seq: n for r, n in zip(out, supports(forms, scored, limit), strict=True)}
+        out.sort(key=lambda r: (-r.score, -support[r.seq], r.seq not in primary, r.seq))
         return out[:limit] if limit else out
 
     def _near(self, conn: Connection, cond: _Cond, params: dict[str, Any],
