@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from accord.correlation.evaluation import evaluate
+from accord.storage.schema import audit_log
 from conftest import bearer
 
 
@@ -75,3 +78,28 @@ def test_cli_commands(world: Any, settings: Any) -> None:
     assert r.exit_code == 0 and orjson.loads(r.stdout)[0]["name"] == "Baghdad"
     r = runner.invoke(app, [*base, "correlate", "rebuild"])
     assert r.exit_code == 0 and orjson.loads(r.stdout)["items"] == 1
+
+
+async def test_a_dismissed_notice_stays_dismissed(client: Any, world: Any, services: Any) -> None:
+    world.share("alice", kind="entity", content={"entity_type": "person", "name": "Abu Bakr al-Baghdadi"})
+    b = world.share("bob", kind="entity", content={"entity_type": "person", "name": "أبو بكر البغدادي"})
+    r = await client.get("/api/v1/correlation/notices", headers=bearer(world, "bob"))
+    (note,) = r.json()["notices"]
+    url = f"/api/v1/correlation/notices/{note['id']}/dismiss"
+    assert (await client.post(url, headers=bearer(world, "alice"))).status_code == 404  # not ALPHA's notice
+    assert (await client.post(url, headers=bearer(world, "breader"))).status_code == 403  # readers do not act
+    r = await client.post(url, headers=bearer(world, "bob"))
+    assert r.status_code == 200 and r.json() == {"notice": note["id"], "state": "dismissed", "item": b["id"]}
+    assert (await client.post(url, headers=bearer(world, "bob"))).json()["state"] == "dismissed"
+    r = await client.get("/api/v1/correlation/notices", params={"state": "open"}, headers=bearer(world, "bob"))
+    assert r.json()["notices"] == []
+    r = await client.get("/api/v1/correlation/notices", params={"state": "nope"}, headers=bearer(world, "bob"))
+    assert r.status_code == 422
+    # A rebuild recomputes open notices only: the same match is not raised again.
+    services.correlation.rebuild()
+    r = await client.get("/api/v1/correlation/notices", headers=bearer(world, "bob"))
+    assert [(n["id"], n["state"]) for n in r.json()["notices"]] == [(note["id"], "dismissed")]
+    with services.db.read() as conn:
+        trail = conn.execute(select(audit_log.c.member, audit_log.c.item_id)
+                             .where(audit_log.c.action == "correlation.notice.dismiss")).all()
+    assert [tuple(t) for t in trail] == [("BRAVO", b["id"])]

@@ -53,6 +53,7 @@ from accord.storage.schema import item_release, items, members
 __all__ = ["Correlation", "Related"]
 
 EXCLUDABLE = (*IDENTIFIER_TYPES, "name", "place")
+NOTICE_STATES = ("open", "released", "dismissed")
 
 
 @dataclass(frozen=True)
@@ -489,8 +490,8 @@ class Correlation:
              .where(corr_notices.c.member_id == principal.member_id, visible(principal), items.c.revoked.is_(False))
              .order_by(corr_notices.c.created.desc(), corr_notices.c.id).limit(limit))
         if state:
-            if state not in ("open", "released"):
-                raise ValidationFailed.one("state", "must be open or released")
+            if state not in NOTICE_STATES:
+                raise ValidationFailed.one("state", "must be open, released or dismissed")
             q = q.where(corr_notices.c.state == state)
         with self.db.read() as conn:
             out = [{"id": r.id, "item": r.item, "member": r.member, "kind": r.kind, "score": round(r.score, 3),
@@ -519,6 +520,26 @@ class Correlation:
                                                 principal.member_code, row.item, request_id,
                                                 {"notice": notice_id, "to": row.member, "via": principal.via})])
         return {"notice": notice_id, "state": "released", "item": item}
+
+    def dismiss_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:
+        """Mark a notice as dealt with, without releasing anything (the member decided not to share, or already
+        talked to the other member). A dismissed notice stays, so the same match is not raised again."""
+        with self.db.write() as conn:
+            row = conn.execute(
+                select(corr_notices.c.id, corr_notices.c.state, items.c.id.label("item"))
+                .join(items, items.c.seq == corr_notices.c.item_seq)
+                .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
+                       visible(principal), items.c.revoked.is_(False))).first()
+            if row is None or principal.is_consumer:
+                raise NotFound()
+            if not principal.can_write:
+                raise PermissionDenied("only the originator's analysts deal with a notice")
+            if row.state == "open":
+                conn.execute(corr_notices.update().where(corr_notices.c.id == notice_id).values(state="dismissed"))
+                self.audit.append(conn, [AuditEvent("correlation.notice.dismiss", principal.user_id,
+                                                    principal.member_code, row.item, request_id,
+                                                    {"notice": notice_id, "via": principal.via})])
+        return {"notice": notice_id, "state": "dismissed" if row.state == "open" else row.state, "item": row.item}
 
     # ----- reads for readers -----------------------------------------------------------------------------
     def for_item(self, principal: Principal, item_id: str, request_id: str | None = None) -> dict[str, Any]:

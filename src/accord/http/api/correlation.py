@@ -57,6 +57,14 @@ async def release_notice(request: Request, notice_id: str, caller: Caller) -> Re
                                                  request_id(request)))
 
 
+@router.post("/correlation/notices/{notice_id}/dismiss",
+             summary="Mark a notice as dealt with, releasing nothing (it is not raised again)")
+async def dismiss_notice(request: Request, notice_id: str, caller: Caller) -> Response:
+    svc = services(request)
+    return json_response(await run_in_threadpool(svc.correlation.dismiss_notice, caller, notice_id,
+                                                 request_id(request)))
+
+
 @router.get("/correlation/exclusions", summary="Values that never correlate (member administrators)")
 async def exclusions(request: Request, caller: Caller) -> Response:
     svc = services(request)

@@ -112,6 +112,12 @@ async def release_notice(request: Request, notice_id: str, user: User) -> Respon
     return redirect("/dashboard", tr(request, "Released to %(member)s.", member=member))
 
 
+@router.post("/correlation/notices/{notice_id}/dismiss")
+async def dismiss_notice(request: Request, notice_id: str, user: User) -> Response:
+    await call(svc(request).correlation.dismiss_notice, user, notice_id, _rid(request))
+    return redirect("/dashboard", tr(request, "Notice dismissed."))
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
     app.state.web_item_panels.append(correlations_panel)
