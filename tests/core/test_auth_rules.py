@@ -4,6 +4,7 @@ sessions, disabled users, and the 401 shape."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from core_helpers import fast_hashing  # noqa: F401 - autouse fixture
@@ -156,3 +157,17 @@ async def test_an_expired_session_is_refused(client, world: World) -> None:
     with world.svc.db.write() as conn:
         conn.execute(update(sessions).values(expires="2020-01-01T00:00:00.000Z"))
     assert (await client.get("/api/v1/me")).status_code == 401
+
+
+async def test_an_id_taken_by_a_concurrent_request_is_a_conflict(client: Any, world: Any, monkeypatch: Any) -> None:
+    """The service checks ids before inserting; a concurrent request (another worker, on PostgreSQL) can take an
+    id in between. The database's unique key then refuses the insert: 409 problem+json, nothing stored, and the
+    database's message (which names the value) not echoed."""
+    first = world.share("alice", kind="report", content={"title": "t", "body": "b"})
+    monkeypatch.setattr("accord.sharing.items.existing_values", lambda *args, **kwargs: [])
+    before = world.svc.items.count(world.p("alice"), ItemFilter())
+    r = await client.post("/api/v1/items", headers=bearer(world, "alice"),
+                          json={**report(), "id": first["id"]})
+    assert r.status_code == 409 and r.headers["content-type"] == "application/problem+json"
+    assert r.json()["type"] == "urn:accord:problem:conflict" and first["id"] not in r.text
+    assert world.svc.items.count(world.p("alice"), ItemFilter()) == before

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 import orjson
+import sqlalchemy.exc
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -126,6 +127,16 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return problem_response(request, exc.status_code, "http", title, detail)
 
 
+async def _store_conflict(request: Request, exc: Exception) -> Response:
+    # A unique key taken between the service's own check and its insert, by a concurrent request on another
+    # connection (PostgreSQL with several workers): the transaction was rolled back, nothing was stored. The
+    # database's message is not echoed (it names the key's value).
+    log.warning("write conflict: %s", type(getattr(exc, "orig", exc)).__name__)
+    return problem_response(request, 409, "conflict", "Conflict",
+                            "A concurrent request wrote the same object; nothing of this request was stored. "
+                            "Retry it.")
+
+
 async def _unexpected(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error", exc_info=exc)
     # Never echo the exception: its text may carry data the caller may not see.
@@ -137,4 +148,5 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(AccordError, _accord_error)
     app.add_exception_handler(RequestValidationError, _request_validation)
     app.add_exception_handler(StarletteHTTPException, _http_error)
+    app.add_exception_handler(sqlalchemy.exc.IntegrityError, _store_conflict)
     app.add_exception_handler(Exception, _unexpected)
