@@ -104,3 +104,31 @@ def test_cli_export_then_import_into_another_hub(world: Any, tmp_path: Path) -> 
         assert sorted(map(json.dumps, sorted(again, key=key))) == sorted(map(json.dumps, sorted(original, key=key)))
     finally:
         svc2.close()
+
+
+def test_an_entity_whose_type_changes_revokes_its_old_object(world: Any) -> None:
+    """A person found to be a group maps to another STIX type, hence another id: the old object gets a revoked
+    version (same modified as the new object), so a member's system does not keep it as current."""
+    e = world.share("alice", kind="entity", content={"entity_type": "person", "name": "Lone Courier"})
+    uid = e["id"].split("--", 1)[1]
+    world.svc.items.update(world.p("alice"), e["id"], {"content": {"entity_type": "group", "name": "Courier Cell"}})
+    from sqlalchemy import select
+
+    from accord.stix.tables import stix_versions
+
+    with world.svc.db.read() as conn:
+        rows = conn.execute(select(stix_versions.c.stix_id, stix_versions.c.latest, stix_versions.c.body)
+                            .where(stix_versions.c.stix_id.like(f"%--{uid}"))).all()
+    latest = {r.stix_id: json.loads(r.body) for r in rows if r.latest}
+    assert set(latest) == {f"threat-actor--{uid}", f"intrusion-set--{uid}"}
+    assert latest[f"threat-actor--{uid}"]["revoked"] is True and latest[f"threat-actor--{uid}"]["name"] == "Lone Courier"
+    assert "revoked" not in latest[f"intrusion-set--{uid}"]
+    assert latest[f"threat-actor--{uid}"]["modified"] == latest[f"intrusion-set--{uid}"]["modified"]
+    assert len([r for r in rows if r.stix_id == f"threat-actor--{uid}"]) == 2
+    # Both pass the validator; a second edit adds no further revoked version.
+    for body in latest.values():
+        assert validate_string(json.dumps(body), ValidationOptions(version="2.1")).is_valid
+    world.svc.items.update(world.p("alice"), e["id"], {"content": {"entity_type": "group", "name": "Courier Cell 2"}})
+    with world.svc.db.read() as conn:
+        n = conn.execute(select(stix_versions.c.seq).where(stix_versions.c.stix_id == f"threat-actor--{uid}")).all()
+    assert len(n) == 2

@@ -153,6 +153,8 @@ class StixStore:
                 generated_ids.extend(b["id"] for b in bodies)
             pending.extend((b, w.seq, w.originator_id) for b in bodies)
         bases = self._latest_bodies(conn, generated_ids) if generated_ids else {}
+        pending.extend(self._superseded(conn, [w for w in written if w.id not in verbatim and w.version > 1],
+                                        pending))
         objs = []
         for body, item_seq, originator_id in pending:
             if body["id"] in bases:
@@ -162,6 +164,30 @@ class StixStore:
                 objs.append((parsed, item_seq, originator_id))
         self._store(conn, objs, date_added, None)
         self._ensure_identities(conn, {w.originator_id for w in written}, date_added)
+
+    def _superseded(self, conn: Connection, edited: list[WrittenItem],
+                    pending: list[tuple[dict[str, Any], int, int]]) -> list[tuple[dict[str, Any], int, int]]:
+        """Revoked versions of the objects an edited item no longer maps to. An entity whose type changes (a
+        person found to be a group) becomes another STIX type, hence another id; without this, a member's system
+        would keep the old object as current."""
+        if not edited:
+            return []
+        now_of = {item_seq: body for body, item_seq, _ in pending}
+        current = {body["id"] for body, _, _ in pending}
+        old = [r for r in conn.execute(select(stix_handles.c.stix_id, stix_handles.c.item_seq).where(
+            stix_handles.c.item_seq.in_([w.seq for w in edited]))) if r.stix_id not in current]
+        if not old:
+            return []
+        origin = {w.seq: w.originator_id for w in edited}
+        bodies = self._latest_bodies(conn, [r.stix_id for r in old])
+        out = []
+        for r in old:
+            body = bodies.get(r.stix_id)
+            if body is None or body.get("revoked"):
+                continue
+            out.append(({**body, "modified": now_of[r.item_seq]["modified"], "revoked": True}, r.item_seq,
+                        origin[r.item_seq]))
+        return out
 
     def backfill(self, batch: int = 1000) -> int:
         """Store the STIX objects of items written before this store existed (a hub upgraded to 0003_taxii).
