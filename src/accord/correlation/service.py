@@ -337,9 +337,10 @@ class Correlation:
                                        items.c.discoverable.is_(True), items.c.release_scope != "all"),
                                   None if cond.tag is None else cond.tag + ":notices")
                 name_params = {**params, "notme": [notices_for, *reached]}
-            # For notices the ranking is not widened past a bound: without one, an import by a single member
-            # whose names share common words walks every such item of its own for each item it writes.
-            bound = None if notices_for is None else 16 * self.shortlist
+            # For notices the ranking is one read of a bounded depth, not widened: without a bound, an import by
+            # a single member whose names share common words walks every such item of its own for each item it
+            # writes; and a notice needs a near-identical name, which shares the most keys and ranks first.
+            bound = None if notices_for is None else 8 * self.shortlist
             for r in self._name_candidates(conn, names, name_cond, noisy_out, max_rank=bound, params=name_params):
                 put(r)
         if any(k[0] == "c" for k in own):
@@ -376,7 +377,7 @@ class Correlation:
         # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
         # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
         # best visible ones: hidden items change which rows are read, never what is returned.
-        k = 2 * self.shortlist + 1
+        k = 2 * self.shortlist + 1 if max_rank is None else max_rank
         while True:
             ranked = conn.execute(ranked_q, {**(params or {}), **key_params, "k": k}).all()
             hits = {r.item_seq: r.hits for r in ranked if r.ok}
