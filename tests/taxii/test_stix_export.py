@@ -121,7 +121,8 @@ def test_an_entity_whose_type_changes_revokes_its_old_object(world: Any) -> None
                             .where(stix_versions.c.stix_id.like(f"%--{uid}"))).all()
     latest = {r.stix_id: json.loads(r.body) for r in rows if r.latest}
     assert set(latest) == {f"threat-actor--{uid}", f"intrusion-set--{uid}"}
-    assert latest[f"threat-actor--{uid}"]["revoked"] is True and latest[f"threat-actor--{uid}"]["name"] == "Lone Courier"
+    old = latest[f"threat-actor--{uid}"]
+    assert old["revoked"] is True and old["name"] == "Lone Courier"
     assert "revoked" not in latest[f"intrusion-set--{uid}"]
     assert latest[f"threat-actor--{uid}"]["modified"] == latest[f"intrusion-set--{uid}"]["modified"]
     assert len([r for r in rows if r.stix_id == f"threat-actor--{uid}"]) == 2
