@@ -501,19 +501,26 @@ class Correlation:
                                f"({r.kind} match {r.score:.2f})"} for r in conn.execute(q)]
         return out
 
-    def release_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:
-        """One step: release the caller's item to the member named in the notice."""
-        with self.db.read() as conn:
-            row = conn.execute(
-                select(corr_notices.c.id, items.c.id.label("item"), members.c.code.label("member"))
-                .join(items, items.c.seq == corr_notices.c.item_seq)
-                .join(members, members.c.id == corr_notices.c.other_member_id)
-                .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
-                       visible(principal), items.c.revoked.is_(False))).first()
+    @staticmethod
+    def _own_notice(conn: Connection, principal: Principal, notice_id: str, action: str) -> Any:
+        """A notice addressed to the caller's member about an item the caller may see (else the same 404 as a
+        missing one), and that the caller may act on."""
+        row = conn.execute(
+            select(corr_notices.c.id, corr_notices.c.state, items.c.id.label("item"), members.c.code.label("member"))
+            .join(items, items.c.seq == corr_notices.c.item_seq)
+            .join(members, members.c.id == corr_notices.c.other_member_id)
+            .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
+                   visible(principal), items.c.revoked.is_(False))).first()
         if row is None or principal.is_consumer:
             raise NotFound()
         if not principal.can_write:
-            raise PermissionDenied("only the originator's analysts release an item")
+            raise PermissionDenied(f"only the originator's analysts {action}")
+        return row
+
+    def release_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:
+        """One step: release the caller's item to the member named in the notice."""
+        with self.db.read() as conn:
+            row = self._own_notice(conn, principal, notice_id, "release an item")
         item = self.items.release(principal, row.item, [row.member], request_id=request_id)
         with self.db.write() as conn:
             conn.execute(corr_notices.update().where(corr_notices.c.id == notice_id).values(state="released"))
@@ -526,15 +533,7 @@ class Correlation:
         """Mark a notice as dealt with, without releasing anything (the member decided not to share, or already
         talked to the other member). A dismissed notice stays, so the same match is not raised again."""
         with self.db.write() as conn:
-            row = conn.execute(
-                select(corr_notices.c.id, corr_notices.c.state, items.c.id.label("item"))
-                .join(items, items.c.seq == corr_notices.c.item_seq)
-                .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
-                       visible(principal), items.c.revoked.is_(False))).first()
-            if row is None or principal.is_consumer:
-                raise NotFound()
-            if not principal.can_write:
-                raise PermissionDenied("only the originator's analysts deal with a notice")
+            row = self._own_notice(conn, principal, notice_id, "deal with a notice")
             if row.state == "open":
                 conn.execute(corr_notices.update().where(corr_notices.c.id == notice_id).values(state="dismissed"))
                 self.audit.append(conn, [AuditEvent("correlation.notice.dismiss", principal.user_id,
