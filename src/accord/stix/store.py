@@ -497,12 +497,10 @@ class StixStore:
         with self.db.read() as conn:
             h = conn.execute(select(stix_handles.c.seq, stix_handles.c.item_seq)
                              .where(stix_handles.c.stix_id == p.id)).one()
-            latest = next((r for r in conn.execute(select(stix_versions.c.version_key, stix_versions.c.latest,
-                                                          stix_versions.c.body)
-                                                   .where(stix_versions.c.handle_seq == h.seq)) if r.latest), None)
-            dup = conn.execute(select(stix_versions.c.seq).where(stix_versions.c.handle_seq == h.seq,
-                                                                 stix_versions.c.version_key == p.key)).first()
-        if dup is not None:
+            versions = conn.execute(select(stix_versions.c.version_key, stix_versions.c.latest)
+                                    .where(stix_versions.c.handle_seq == h.seq)).all()
+        latest = next((r for r in versions if r.latest), None)
+        if any(r.version_key == p.key for r in versions):
             return Outcome(p.id, p.version, False, "this version of the object is already present")
         if latest is None or p.key > latest.version_key:
             item = mapping.stix_to_item(p.body, None, default_handling) if p.type != "sighting" else None
