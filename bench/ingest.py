@@ -28,6 +28,7 @@ import orjson
 from accord.config import load_settings
 from accord.services import build_services
 from accord.sharing.ingest import Importer, json_chunks
+from accord.storage.database import WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES
 
 WORDS = ("depot", "convoy", "meeting", "workshop", "courier", "vehicle", "harbour", "border", "crossing", "network",
          "cell", "finance", "transfer", "warehouse", "route", "checkpoint", "signal", "contact", "recruit", "shipment")
@@ -103,13 +104,17 @@ def service_run(payload: bytes, data: Path, batch: int, workers: int) -> tuple[t
 
 DERIVE: dict[str, float] = {}
 
+# The hub's own pragmas (accord.storage.database), so the raw limit and the floor run under the same settings.
+PRAGMAS = ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY",
+           f"wal_autocheckpoint={WAL_AUTOCHECKPOINT_PAGES}", f"journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
+
 RAW_COLUMNS = ("id", "kind", "created", "language", "reliability", "credibility", "tlp", "classification",
                "release_scope", "release_consumers", "title", "lat", "lon", "body")
 
 
 def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
     con = sqlite3.connect(path, isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "cache_size=-65536", "temp_store=MEMORY"):
+    for pragma in PRAGMAS:
         con.execute(f"PRAGMA {pragma}")
     con.execute(f"CREATE TABLE items (seq INTEGER PRIMARY KEY, {', '.join(c + ' TEXT' for c in RAW_COLUMNS)})")
     sql = f"INSERT INTO items ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"  # noqa: S608 - constant names
@@ -148,8 +153,7 @@ def floor_run(hub: Path, data: Path, batch: int) -> tuple[float, float]:
     src.close()
     empty_hub(data).close()
     con = sqlite3.connect(data / "accord.db", isolation_level=None)
-    for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "cache_size=-65536",
-                   "temp_store=MEMORY"):
+    for pragma in ("foreign_keys=ON", *PRAGMAS):
         con.execute(f"PRAGMA {pragma}")
     first_audit = con.execute("SELECT seq FROM audit_head").fetchone()[0]
     audit = [(first_audit + i + 1, *r[1:]) for i, r in enumerate(audit)]

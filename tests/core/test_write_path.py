@@ -130,3 +130,31 @@ def test_search_and_tags_follow_every_version(world: World) -> None:
     assert not found(tag="both") and found("osprey")
     items.revoke(alice, item["id"])
     assert items.list(alice, ItemFilter(q="osprey", include_revoked=True)).items[0]["revoked"] is True
+
+
+def test_the_checkpointer_copies_the_wal_off_the_writers_path(world: World) -> None:
+    """SQLite: after writes commit, a thread of the store's own copies the WAL into the database file (the
+    writer's autocheckpoint, at 16,384 pages, is only the bound), and it stops with the store."""
+    import os
+    import threading
+    import time
+
+    db = world.svc.db
+    if db.dialect != "sqlite":
+        pytest.skip("the WAL is SQLite's")
+    assert db._checkpointer is not None
+    path = db.url.split("sqlite:///", 1)[1]
+    before = os.path.getsize(path)
+    with db.write() as conn:
+        conn.exec_driver_sql("CREATE TABLE ckpt_probe (x)")
+        conn.exec_driver_sql("INSERT INTO ckpt_probe VALUES (randomblob(400000))")
+    # Only a checkpoint writes pages into the database file itself; the commit wrote them to the WAL.
+    deadline = time.monotonic() + 10
+    while os.path.getsize(path) < before + 400000:
+        assert time.monotonic() < deadline, "nothing copied the WAL into the database"
+        time.sleep(0.05)
+    assert any(t.name == "accord-checkpoint" for t in threading.enumerate())
+    with db.writer.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA wal_autocheckpoint").scalar() == 16384
+    db._checkpointer.stop()
+    assert db._checkpointer._thread is None

@@ -52,7 +52,9 @@ class Deriver:
         self._thread: threading.Thread | None = None
         self.batch = 100  # items per derivation transaction; adapted to keep each transaction short
         self.target_s = 0.1
-        self.idle_s = 0.1  # the deriver waits for this long a pause in this process's writes...
+        # The deriver waits for this long a pause in this process's writes (a client pushing batches leaves
+        # gaps of tens of milliseconds between them, which are not a pause)...
+        self.idle_s = 0.3
         self.max_lag_s = 5.0  # ...but not longer than this
 
     # ----- inside a writer's transaction -----------------------------------------------------------------

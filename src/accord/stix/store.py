@@ -230,8 +230,9 @@ class StixStore:
         # statistics) prefers the (latest, date_added) index and reads every latest version in the store.
         out = {}
         for start in range(0, len(stix_ids), 500):
-            q = select(stix_versions.c.stix_id, stix_versions.c.latest, stix_versions.c.body).where(
-                stix_versions.c.stix_id.in_(stix_ids[start:start + 500]))
+            q = select(stix_versions.c.stix_id, stix_versions.c.latest, stix_versions.c.body).select_from(
+                stix_handles.join(stix_versions, stix_versions.c.handle_seq == stix_handles.c.seq)).where(
+                stix_handles.c.stix_id.in_(stix_ids[start:start + 500]))
             out.update({sid: orjson.loads(b) for sid, latest, b in conn.execute(q) if latest})
         return out
 

@@ -55,7 +55,7 @@ stix_versions = Table(
     UniqueConstraint("handle_seq", "version_key", name="uq_stix_versions_handle_version"),
     Index("ix_stix_versions_latest_added", "latest", "date_added", "seq"),
     Index("ix_stix_versions_added", "date_added", "seq"),
-    Index("ix_stix_versions_id", "stix_id", "version_key"),
+    # No index on stix_id here: lookups by id go through stix_handles (unique) and (handle_seq, version_key).
 )
 
 taxii_collections = Table(

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, or_, select, tuple_
+from sqlalchemy import and_, func, or_, select, tuple_
 
 from accord import clock
 from accord.audit.chain import AuditEvent
@@ -152,7 +152,7 @@ class TaxiiService:
         v = stix_versions
         stmt = select(*columns).select_from(self._from()).where(self._visible(principal, coll))
         if q.ids:
-            stmt = stmt.where(v.c.stix_id.in_(q.ids))
+            stmt = stmt.where(stix_handles.c.stix_id.in_(q.ids))  # the handle's unique index, then its versions
         if q.types:
             stmt = stmt.where(v.c.stix_type.in_(q.types))
         if q.spec_versions:
@@ -162,11 +162,15 @@ class TaxiiService:
             if "all" not in wanted:
                 conds = []
                 keys = []
+                # With ids, the flags are tested per row, not through the (latest, date_added) index: SQLite's
+                # planner (no statistics) would otherwise read every latest version instead of the few of those ids.
+                latest, first = ((func.coalesce(v.c.latest, False), func.coalesce(v.c.first, False)) if q.ids
+                                 else (v.c.latest, v.c.first))
                 for w in wanted:
                     if w == "last":
-                        conds.append(v.c.latest.is_(True))
+                        conds.append(latest.is_(True))
                     elif w == "first":
-                        conds.append(v.c.first.is_(True))
+                        conds.append(first.is_(True))
                     else:
                         try:
                             keys.append(mapping.version_key(w))
