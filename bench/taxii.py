@@ -7,7 +7,8 @@
 2. Accord alone: time of one page of 1,000 objects (GET objects?limit=1000, walking ``next``) at 10k, 100k and
    (without --quick) 1M stored objects. The store is filled in-process through the same ingest service TAXII
    uses (faster than HTTP, same code path below the adapter), with indicators (raw STIX objects) past the
-   objects of step 1; each page is read through the full policy join and audited.
+   objects of step 1; each page is read through the full policy join and audited. At each level also the time
+   of one object by id and of its versions (50 ids spread over the store), which must not grow with it.
 3. Peak RSS of ``accord import`` on a STIX bundle, at two sizes an order of magnitude apart (streaming import:
    memory should not grow with the file).
 
@@ -156,6 +157,33 @@ def fill(env: dict[str, str], target: int) -> tuple[int, str]:
         svc.close()
 
 
+def sample_ids(env: dict[str, str], n: int) -> list[str]:
+    """``n`` STIX ids spread over the whole store (oldest to newest)."""
+    import random
+    import sqlite3
+
+    con = sqlite3.connect(env["ACCORD_DATABASE_URL"].split("sqlite:///", 1)[1])
+    try:
+        top = con.execute("SELECT max(seq) FROM stix_handles").fetchone()[0]
+        seqs = random.Random(3).sample(range(1, top + 1), min(n, top))
+        marks = ",".join("?" * len(seqs))
+        return [r[0] for r in con.execute(f"SELECT stix_id FROM stix_handles WHERE seq IN ({marks})", seqs)]  # noqa: S608
+    finally:
+        con.close()
+
+
+def by_id_times(client: httpx.Client, url: str, ids: list[str]) -> list[float]:
+    """GET one object by id (5.6), then its versions (5.7): each through the policy join, audited."""
+    times = []
+    for sid in ids:
+        for suffix in ("", "versions/"):
+            t = time.perf_counter()
+            r = client.get(f"{url}{sid}/{suffix}", headers={"Accept": TAXII})
+            times.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+    return times
+
+
 def page_times(client: httpx.Client, url: str, pages: int, added_after: str | None = None) -> list[float]:
     times = []
     params: dict[str, Any] = {"limit": 1000}
@@ -232,9 +260,12 @@ def main() -> None:
                     url = f"{a_base}/taxii2/hub/collections/{HUB}/objects/"
                     t = page_times(ac, url, 10)  # from the start of the collection
                     t += page_times(ac, url, 8, deep)  # from the far end (the last 10,000 added)
+                    b = by_id_times(ac, url, sample_ids(env, 50))
                     paging[str(level)] = {"stored": stored, "page_1000_ms_p50": round(statistics.median(t), 1),
                                           "page_1000_ms_max": round(max(t), 1),
-                                          "page_1000_ms_p99": round(sorted(t)[int(len(t) * 0.99) - 1], 1)}
+                                          "page_1000_ms_p99": round(sorted(t)[int(len(t) * 0.99) - 1], 1),
+                                          "by_id_ms_p50": round(statistics.median(b), 1),
+                                          "by_id_ms_p99": round(sorted(b)[int(len(b) * 0.99) - 1], 1)}
                 result["page_of_1000"] = paging
         finally:
             for p in (accord, med):
