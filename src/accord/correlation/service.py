@@ -65,6 +65,10 @@ class _Cond:
     tag: str | None
 
 
+# Not the item asked about (parameter ``me``), not revoked: part of every condition on the other item.
+_NOT_ME_LIVE = and_(items.c.seq != bindparam("me"), items.c.revoked.is_(False))
+
+
 @dataclass
 class Related:
     seq: int
@@ -107,6 +111,7 @@ class Correlation:
         self.shortlist = shortlist
         self.gazetteer = Gazetteer()
         self._stmts: dict[tuple[Any, ...], Any] = {}
+        self._hub_wide = _Cond(_NOT_ME_LIVE, "all")
 
     # ----- keys ------------------------------------------------------------------------------------------
     def names_of(self, kind: str, content: dict[str, Any]) -> list[str]:
@@ -202,14 +207,12 @@ class Correlation:
             return set()
         return set(conn.execute(select(corr_exclusions.c.key).where(corr_exclusions.c.key.in_(ks))).scalars())
 
-    @staticmethod
-    def _base(principal: Principal | None) -> _Cond:
+    def _base(self, principal: Principal | None) -> _Cond:
         """Condition on the other item (``items``): not the item asked about (parameter ``me``), not revoked,
-        and visible to the reader."""
-        cond = and_(items.c.seq != bindparam("me"), items.c.revoked.is_(False))
+        and visible to the reader. Without a reader (notices, the deriver) it is one expression, built once."""
         if principal is None:
-            return _Cond(cond, "all")
-        return _Cond(and_(cond, visible(principal)), None)
+            return self._hub_wide
+        return _Cond(and_(_NOT_ME_LIVE, visible(principal)), None)
 
     def _noisy(self, conn: Connection, keys: list[str], cond: _Cond, limit: int,
                params: dict[str, Any]) -> dict[str, list[int]]:
@@ -333,9 +336,7 @@ class Correlation:
                                                                                      params)]
             name_cond, name_params = cond, params
             if notices_for is not None:
-                name_cond = _Cond(and_(cond.expr, items.c.originator_id.not_in(bindparam("notme", expanding=True)),
-                                       items.c.discoverable.is_(True), items.c.release_scope != "all"),
-                                  None if cond.tag is None else cond.tag + ":notices")
+                name_cond = self._notices_cond(cond)
                 name_params = {**params, "notme": [notices_for, *reached]}
             # For notices the ranking is one read of a bounded depth, not widened: without a bound, an import by
             # a single member whose names share common words walks every such item of its own for each item it
@@ -347,6 +348,17 @@ class Correlation:
             for r in self._near(conn, cond, params, noisy_out):
                 put(r)
         return sorted(out.values(), key=lambda r: (-r.score, r.seq))
+
+    def _notices_cond(self, cond: _Cond) -> _Cond:
+        """``cond`` narrowed to the items a notice can be about: other members' (parameter ``notme``: the
+        originator and the members the item reaches), discoverable, not released to every member."""
+        def build() -> _Cond:
+            return _Cond(and_(cond.expr, items.c.originator_id.not_in(bindparam("notme", expanding=True)),
+                              items.c.discoverable.is_(True), items.c.release_scope != "all"),
+                         None if cond.tag is None else cond.tag + ":notices")
+        if cond.tag is None:
+            return build()
+        return self._cached(("notices_cond", cond.tag), build)  # type: ignore[no-any-return]
 
     def _name_candidates(self, conn: Connection, forms: list[NameForm], cond: _Cond,
                          noisy_out: list[str] | None = None, threshold: float | None = None,
