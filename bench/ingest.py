@@ -113,6 +113,9 @@ RAW_COLUMNS = ("id", "kind", "created", "language", "reliability", "credibility"
 
 
 def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
+    """Committed as the service's import commits when it is fast: at most 50,000 items per transaction
+    (``Importer.group_items``; the raw run takes about a second)."""
+    every = max(1, round(Importer(None, 0).group_items / batch))  # type: ignore[arg-type]
     con = sqlite3.connect(path, isolation_level=None)
     for pragma in PRAGMAS:
         con.execute(f"PRAGMA {pragma}")
@@ -120,7 +123,7 @@ def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
     sql = f"INSERT INTO items ({', '.join(RAW_COLUMNS)}) VALUES ({', '.join('?' * len(RAW_COLUMNS))})"  # noqa: S608 - constant names
     t0, c0 = time.perf_counter(), time.process_time()
     lines = payload.splitlines()
-    for start in range(0, len(lines), batch):
+    for n, start in enumerate(range(0, len(lines), batch)):
         rows = []
         for line in lines[start:start + batch]:
             o = orjson.loads(line)
@@ -130,18 +133,21 @@ def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
                          h["tlp"], h["classification"], rel.get("scope", "originator"), rel.get("consumers", False),
                          c.get("title") or c.get("name") or c.get("place_name"), c.get("lat"), c.get("lon"),
                          orjson.dumps({"tags": o["tags"], "content": c}).decode()))
-        con.execute("BEGIN IMMEDIATE")
+        if n % every == 0:
+            con.execute("BEGIN IMMEDIATE")
         con.executemany(sql, rows)
-        con.execute("COMMIT")
+        if n % every == every - 1 or start + batch >= len(lines):
+            con.execute("COMMIT")
     elapsed = (time.perf_counter() - t0, time.process_time() - c0)
     con.close()
     return elapsed
 
 
-def floor_run(hub: Path, data: Path, batch: int) -> tuple[float, float]:
+def floor_run(hub: Path, data: Path, batch: int, per_commit: int) -> tuple[float, float]:
     """SQLite's own work for the hub's schema: the rows the service stored (items, releases, tags, full-text,
     audit), read back and inserted again into an empty hub with plain executemany, timed without any Python
-    building. No ingest through the service can be faster than this on this machine."""
+    building. No ingest through the service can be faster than this on this machine. Committed every
+    ``per_commit`` items (rounded to whole batches), as the service's import commits about once a second."""
     src = sqlite3.connect(hub / "accord.db")
     items = src.execute("SELECT * FROM items ORDER BY seq").fetchall()
     by_seq: dict[str, dict[int, list[tuple[Any, ...]]]] = {"item_release": {}, "item_tags": {}}
@@ -159,10 +165,12 @@ def floor_run(hub: Path, data: Path, batch: int) -> tuple[float, float]:
     audit = [(first_audit + i + 1, *r[1:]) for i, r in enumerate(audit)]
     marks = lambda n: ", ".join("?" * n)  # noqa: E731
     t0, c0 = time.perf_counter(), time.process_time()
-    for start in range(0, len(items), batch):
+    every = max(1, round(per_commit / batch))
+    for n, start in enumerate(range(0, len(items), batch)):
         chunk = items[start:start + batch]
         seqs = [r[0] for r in chunk]
-        con.execute("BEGIN IMMEDIATE")
+        if n % every == 0:
+            con.execute("BEGIN IMMEDIATE")
         con.executemany(f"INSERT INTO items VALUES ({marks(len(chunk[0]))})", chunk)  # noqa: S608
         for table in by_seq:
             rows = [r for s in seqs for r in by_seq[table].get(s, ())]
@@ -172,7 +180,8 @@ def floor_run(hub: Path, data: Path, batch: int) -> tuple[float, float]:
         part = audit[start:start + batch]
         con.executemany(f"INSERT INTO audit_log VALUES ({marks(len(part[0]))})", part)  # noqa: S608
         con.execute("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", (part[-1][0], part[-1][-1]))
-        con.execute("COMMIT")
+        if n % every == every - 1 or start + batch >= len(items):
+            con.execute("COMMIT")
     elapsed = (time.perf_counter() - t0, time.process_time() - c0)
     con.close()
     return elapsed
@@ -200,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
             prof.dump_stats(args.profile)
         else:
             svc_s, accepted = service_run(payload, Path(tmp) / "hub", args.batch, args.workers)
-        floor_s = floor_run(Path(tmp) / "hub", Path(tmp) / "floor", args.batch)
+        # The service commits about once a second (accord.sharing.ingest); the floor as many items at a time.
+        floor_s = floor_run(Path(tmp) / "hub", Path(tmp) / "floor", args.batch, round(n / svc_s[0]))
         if args.workers:  # the same import validating in this process, for comparison
             DERIVE["skip"] = 1
             (inproc_s, _), _ = service_run(payload, Path(tmp) / "inproc", args.batch, 0)

@@ -81,3 +81,30 @@ def test_unreadable_line_stops_the_import_after_the_chunks_before_it(world: Worl
     assert exc.value.errors[0].field == "feed.ndjson:5"
     assert "not valid JSON" in exc.value.errors[0].message
     assert len(world.svc.items.list(world.p("bob"), _filter()).items) == 3
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_chunks_commit_together_and_a_failure_loses_only_what_was_not_reported(world: World, workers: int,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Chunks share a transaction (here: every two chunks, by count); results come only once it has committed,
+    so when storing fails, what was reported stays and what was not is rolled back whole."""
+    items = world.svc.items
+    real = items.store_prepared
+    calls: list[Any] = []
+
+    def store(principal: Any, batch: Any, request_id: Any = None, conn: Any = None) -> Any:
+        calls.append(conn)
+        if len(calls) == 4:
+            raise RuntimeError("disk full")
+        return real(principal, batch, request_id, conn)
+
+    monkeypatch.setattr(items, "store_prepared", store)
+    lines = [orjson.dumps({"kind": "report", "content": {"title": f"g{i}"}}) for i in range(16)]
+    runs = Importer(items, workers, group_s=60, group_items=8).run(world.p("bob"), json_chunks(b"\n".join(lines), 4))
+    reported = [next(runs), next(runs)]  # chunks 1 and 2, committed together
+    assert [sum(r.ok for r in res) for res in reported] == [4, 4]
+    assert calls[0] is calls[1] is not None  # one transaction for both
+    with pytest.raises(RuntimeError, match="disk full"):
+        next(runs)  # chunk 3 is stored in a new transaction, chunk 4 fails: chunk 3 goes with it
+    titles = {i["content"]["title"] for i in items.list(world.p("bob"), _filter()).items}
+    assert titles == {f"g{i}" for i in range(8)}

@@ -8,15 +8,24 @@ back after every row. A worker process gives the first half a core of its own, s
 the slower half (the store) instead of their sum. The worker gets the raw bytes of each chunk and sends back
 plain tuples (no drafts), which cost a few microseconds per item to move between processes.
 
-Semantics are those of ``create_many`` per chunk: every object is accepted or rejected on its own, the accepted
-ones of a chunk commit together, chunks commit in order, and a chunk that is not valid JSON stops the import
-with the line it failed on (the chunks before it stay committed, as with ``accord import`` before).
+Semantics are those of ``create_many`` per chunk: every object is accepted or rejected on its own, chunks are
+stored in order, and a chunk that is not valid JSON stops the import with the line it failed on (the chunks
+before it stay committed, as with ``accord import`` before).
+
+Consecutive chunks commit together, in one transaction of at most about ``group_s`` seconds (and
+``group_items`` objects), and their results are yielded once it has committed: nothing yielded is ever rolled
+back, and a failure rolls back only chunks whose results were not yet given. Why: a commit writes every page the
+transaction dirtied, and the indexes on random keys (item ids, audit item ids, times out of order) have most of
+their pages dirtied by every chunk of 5,000; committing once a second instead of once a chunk writes them once.
+A server writing at the same time waits at most about that long for the lock.
 """
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import multiprocessing
+import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -102,28 +111,83 @@ def _prepare(chunk: Chunk, allow_times: bool) -> PreparedBatch | list[tuple[str,
         return [(e.field, e.message) for e in exc.errors]
 
 
+class _Group:
+    """Chunks stored in one open write transaction, committed when it is ``max_s`` old or holds ``max_items``."""
+
+    def __init__(self, items: Items, principal: Principal, request_id: str | None, max_s: float,
+                 max_items: int) -> None:
+        self.items, self.principal, self.request_id = items, principal, request_id
+        self.max_s, self.max_items = max_s, max_items
+        self._tx: contextlib.ExitStack | None = None
+        self._conn: Any = None
+        self._results: list[list[BulkResult]] = []
+        self._started = 0.0
+        self._n = 0
+
+    def store(self, batch: PreparedBatch) -> list[list[BulkResult]]:
+        """Store one chunk; returns the results of every chunk committed by this call (often none)."""
+        if self._tx is None:
+            self._tx = contextlib.ExitStack()
+            self._conn = self._tx.enter_context(self.items.db.write())
+            self._started, self._n = time.monotonic(), 0
+        results = self.items.store_prepared(self.principal, batch, self.request_id, conn=self._conn)
+        self._results.append(results)
+        self._n += len(results)
+        if time.monotonic() - self._started >= self.max_s or self._n >= self.max_items:
+            return self.commit()
+        return []
+
+    def commit(self) -> list[list[BulkResult]]:
+        tx, self._tx, self._conn = self._tx, None, None
+        if tx is not None:
+            tx.close()
+        out, self._results = self._results, []
+        return out
+
+    def abort(self) -> None:
+        """Roll back what is not committed (its results were never given)."""
+        tx, self._tx, self._conn = self._tx, None, None
+        self._results = []
+        if tx is not None:
+            tx.__exit__(RuntimeError, RuntimeError("import stopped"), None)
+
+
 class Importer:
     """Imports chunks through ``Items.store_prepared``, preparing them in ``workers`` worker processes (0: in
-    this process, one after the other)."""
+    this process, one after the other), committing consecutive chunks together (see the module's text)."""
 
-    def __init__(self, items: Items, workers: int = 1) -> None:
+    def __init__(self, items: Items, workers: int = 1, *, group_s: float = 1.0, group_items: int = 50_000) -> None:
         self.items = items
         self.workers = workers
+        self.group_s = group_s
+        self.group_items = group_items
 
     def run(self, principal: Principal, chunks: Iterable[Chunk], request_id: str | None = None, *,
             allow_times: bool = True) -> Iterator[list[BulkResult]]:
         """Yields the results of each chunk, in order, once it has committed."""
+        group = _Group(self.items, principal, request_id, self.group_s, self.group_items)
+        try:
+            yield from self._run(group, principal, iter(chunks), allow_times)
+        except ValidationFailed:  # a chunk that is not valid JSON: the chunks before it stay committed
+            yield from group.commit()
+            raise
+        except BaseException:  # including GeneratorExit: the caller stopped reading
+            group.abort()
+            raise
+        yield from group.commit()
+
+    def _run(self, group: _Group, principal: Principal, chunks: Iterator[Chunk],
+             allow_times: bool) -> Iterator[list[BulkResult]]:
         settings = self.items.settings
 
-        def here(chunk: Chunk) -> list[BulkResult]:
+        def here(chunk: Chunk) -> list[list[BulkResult]]:
             with _gc_paused():
                 batch = prepare_items(parse_chunk(chunk), settings, allow_times=allow_times)
-            return self.items.store_prepared(principal, batch, request_id)
+                return group.store(batch)
 
-        chunks = iter(chunks)
         if self.workers <= 0:
             for chunk in chunks:
-                yield here(chunk)
+                yield from here(chunk)
             return
         first = next(chunks, None)
         if first is None:
@@ -138,21 +202,21 @@ class Importer:
                 # and stores the first one itself.
                 for chunk in itertools.islice(chunks, self.workers):
                     pending.append(pool.submit(_prepare, chunk, allow_times))
-                yield here(first)
+                yield from here(first)
                 for chunk in chunks:
                     pending.append(pool.submit(_prepare, chunk, allow_times))
                     if len(pending) > self.workers:  # read ahead by one chunk per worker, no further
-                        yield self._store(principal, pending.popleft(), request_id)
+                        yield from self._store(group, pending.popleft())
                 while pending:
-                    yield self._store(principal, pending.popleft(), request_id)
+                    yield from self._store(group, pending.popleft())
             finally:
                 for f in pending:
                     f.cancel()
 
-    def _store(self, principal: Principal, future: Future[PreparedBatch | list[tuple[str, str]]],
-               request_id: str | None) -> list[BulkResult]:
+    @staticmethod
+    def _store(group: _Group, future: Future[PreparedBatch | list[tuple[str, str]]]) -> list[list[BulkResult]]:
         with _gc_paused():
             batch = future.result()
             if isinstance(batch, list):
                 raise ValidationFailed([FieldError(f, m) for f, m in batch])
-            return self.items.store_prepared(principal, batch, request_id)
+            return group.store(batch)

@@ -481,10 +481,11 @@ class Items:
             batch = prepare_items(objects, self.settings, allow_times=allow_times)
             return self.store_prepared(principal, batch, request_id)
 
-    def store_prepared(self, principal: Principal, batch: PreparedBatch,
-                       request_id: str | None = None) -> builtins.list[BulkResult]:
+    def store_prepared(self, principal: Principal, batch: PreparedBatch, request_id: str | None = None,
+                       conn: Connection | None = None) -> builtins.list[BulkResult]:
         """The database half of ``create_many``: ``batch`` was validated by ``prepare_items`` (here or in an
-        import worker process, see ``accord.sharing.ingest``)."""
+        import worker process, see ``accord.sharing.ingest``). In a transaction of its own, or in the caller's
+        write transaction ``conn`` (an import commits several chunks together)."""
         if not principal.can_write:
             raise PermissionDenied("your role may not share items")
         errors = dict(batch.errors)
@@ -494,7 +495,7 @@ class Items:
                 errors[e.pos] = [FieldError("handling.classification", "is above your clearance")]
             else:
                 entries.append(e)
-        with _gc_paused(), self.db.write() as conn:
+        with _gc_paused(), (contextlib.nullcontext(conn) if conn is not None else self.db.write()) as conn:
             member_ids = self._member_ids(conn)
             for e in entries:
                 unknown = [FieldError(f"handling.release.members[{j}]", f"no member {code}")
