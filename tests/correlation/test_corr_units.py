@@ -119,6 +119,16 @@ def test_arabic_script_readings_of_the_second_round() -> None:
     assert analyse("وسٹا سٹی").joined == analyse("وسٹا").joined
 
 
+def test_arabic_script_letters_of_the_third_round() -> None:
+    # Uyghur ۋ is w; "city" in Uyghur spelling is a generic word.
+    assert analyse("باۋتۇ شەھەرى").shape == analyse("Baotou").shape
+    assert analyse("لياۋياڭ شەھەر").joined == analyse("Liaoyang").joined
+    # Arabic Supplement letters: Punjabi retroflex n, Moroccan g; a word-initial ڭ is g, not ng.
+    assert analyse("ننکاݨا").joined == analyse("Nankana").joined
+    assert analyse("أݣادير").joined == analyse("Agadir").joined
+    assert analyse("ڭلميم").joined == analyse("Guelmim").joined
+
+
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:
     from accord.correlation.names import NameIndex
 

@@ -65,7 +65,12 @@ _ARABIC_FOLD = str.maketrans({
     "ٹ": "ت", "ټ": "ت", "ٽ": "ت", "ٺ": "ت", "ڈ": "د", "ڊ": "د", "ڌ": "د", "ڍ": "د", "ڀ": "ب", "ڃ": "ن",
     "ډ": "د", "ڏ": "د", "ڑ": "ر", "ړ": "ر", "ڕ": "ر", "ڙ": "ر", "ڵ": "ل",
     "ں": "ن", "ڻ": "ن", "ڼ": "ن", "ڭ": "نگ", "ګ": "گ", "ڳ": "گ", "ښ": "ش", "ځ": "ز", "څ": "چ", "ڇ": "چ",
-    "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف", "ۋ": "ڤ",
+    "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف",
+    # ۋ is the w of Uyghur and Kazakh spelling ("شياۋگەن", Xiaogan; "باۋتۇ", Baotou), as Persian و is w or v.
+    "ۋ": "و",
+    # Arabic Supplement letters: the retroflex n of Punjabi and Saraiki ("ننکاݨا", Nankana), the g of Moroccan
+    # spelling ("أݣادير", Agadir).
+    "ݨ": "ن", "ݣ": "گ",
     "ـ": None,  # tatweel (kashida) is only stretching
     "ء": None,  # a lone hamza is a glottal stop Latin spellings leave out
     "\u200c": None,  # zero-width non-joiner: Persian writes one word in parts ("جورج‌تاو", Georgetown)
@@ -74,8 +79,11 @@ _ARABIC_FOLD = str.maketrans({
 # Arabic harakat (short vowel marks), shadda, sukun and Quranic marks: written inconsistently, never needed.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_ARABIC_RANGE = re.compile("[\u0600-\u06ff]")
+_ARABIC_RANGE = re.compile("[\u0600-\u06ff\u0750-\u077f]")
 _INITIAL_HAMZA_YEH = re.compile(r"(?<![^\W\d_])ئ")
+# ڭ is the "ng" of Uyghur, Kazakh and Ottoman spelling, which never starts a word; at a word's start it is the
+# g of Moroccan spelling ("ڭلميم", Guelmim).
+_INITIAL_NG = re.compile(r"(?<![^\W\d_])ڭ")
 _DOUBLES = re.compile(r"(.)\1+")
 _NON_CLASS = re.compile("[^abdfhjklmnrstvwy]")
 
@@ -108,7 +116,7 @@ _DROP = frozenset("""
 al el ul il ad ar as ash at az an ed er es et ez bin ibn ben bn ibni bint bnt ould wuld mr mrs ms dr prof sir
 sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid sayed seyed syed sayid
 imam emir amir gen general col colonel maj major capt captain lt the le la les de du des der van von city shi
-shahr shhr shhhyr shhhyry shehiri syty gorod
+shahr shhr shhhyr shhhyry shehiri syty gorod shahar shahary shakhar
 mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn dl sty thsyl
 """.split())  # noqa: SIM905
 # Honorific words that are only dropped when they are not the whole name.
@@ -136,14 +144,15 @@ def normalise(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).casefold()
     if _ARABIC_RANGE.search(t):
         # A word-initial ئ is the vowel carrier of Uyghur and Kurdish spelling ("ئادىياما"), an alif in effect.
-        t = _INITIAL_HAMZA_YEH.sub("ا", _ARABIC_MARKS.sub("", t)).translate(_ARABIC_FOLD)
+        t = _INITIAL_HAMZA_YEH.sub("ا", _ARABIC_MARKS.sub("", t))
+        t = _INITIAL_NG.sub("گ", t).translate(_ARABIC_FOLD)
     return t
 
 
 # Latin letters that do not decompose into a base letter and a mark.
 _LATIN_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "đ": "d", "ð": "d",
                               "þ": "th", "ŋ": "ng", "ħ": "h", "ʻ": "", "ʼ": "", "ʿ": "", "ʾ": "", "’": ""})
-_ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
+_ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]+")
 # Russian writes the "ye"/"yo" sound at a word's start with one letter that ICU renders as a bare vowel
 # ("Ереван" -> "erevan"); Latin writes Yerevan. й is a consonant y ("Йошкар-Ола", Yoshkar-Ola).
 _CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
@@ -608,7 +617,7 @@ class NameIndex:
 # re-analysing some ninety candidate names per query was most of the cost of correlating a new entity. The text
 # starts with the analysis version; a form stored by another version is ignored and the name re-analysed from its
 # Latin form, so changing the analysis never serves stale forms (a rebuild refreshes them).
-FORM_VERSION = "1"
+FORM_VERSION = "2"
 _SEP = "\x1f"
 
 
