@@ -127,6 +127,8 @@ def test_arabic_script_letters_of_the_third_round() -> None:
     assert analyse("ننکاݨا").joined == analyse("Nankana").joined
     assert analyse("أݣادير").joined == analyse("Agadir").joined
     assert analyse("ڭلميم").joined == analyse("Guelmim").joined
+    # The same consonant letter twice is two consonants (a doubled one is written once): the shape keeps both.
+    assert analyse("ممبئی").shape == "mmby" and analyse("ممبئی").joined == analyse("Mumbai").joined
 
 
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:

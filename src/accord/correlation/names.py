@@ -85,7 +85,11 @@ _INITIAL_HAMZA_YEH = re.compile(r"(?<![^\W\d_])ئ")
 # g of Moroccan spelling ("ڭلميم", Guelmim).
 _INITIAL_NG = re.compile(r"(?<![^\W\d_])ڭ")
 _DOUBLES = re.compile(r"(.)\1+")
-_NON_CLASS = re.compile("[^abdfhjklmnrstvwy]")
+_NON_CLASS = re.compile("[^abdfhjklmnrstvwy|]")
+# Arabic script writes a doubled consonant once (with a shadda, mostly left out): the same consonant letter twice
+# is two consonants with an unwritten vowel between ("ممبئی", Mumbai; "مسساگا", Mississauga). The shape keeps
+# both (marked apart by "|" until doubles are collapsed); the skeletons still collapse them, as Latin's.
+_TWICE = re.compile(r"([^اويه])\1")
 
 # Arabic script to Latin, letter by letter (after folding), for the display form and spelling comparison.
 # Not ICU: ICU renders ع as a word break and drops letters of Pashto and Sindhi.
@@ -190,6 +194,7 @@ def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str,
         # A final ه after a consonant is a vowel: Persian and Urdu "-e"/"-a" ("ریزه", Rize), the Arabic ta
         # marbuta ("سعيدة", Saïda). After a long vowel it is a heard h ("شاه", Shah).
         sh = w[:-1] + "ا"
+    sh = _TWICE.sub(r"\1|\1", sh)
     for a, b in _ARABIC_PAIRS:
         if a in sh:
             sh = sh.replace(a, b)
@@ -198,7 +203,7 @@ def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str,
         lat, sh = "a" + lat, "a" + sh
     lat = _NON_ALNUM.sub("", lat)
     if lat:
-        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh))))
+        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh)).replace("|", "")))
     return tuple(out)
 
 
