@@ -129,6 +129,9 @@ def test_arabic_script_letters_of_the_third_round() -> None:
     assert analyse("ڭلميم").joined == analyse("Guelmim").joined
     # The same consonant letter twice is two consonants (a doubled one is written once): the shape keeps both.
     assert analyse("ممبئی").shape == "mmby" and analyse("ممبئی").joined == analyse("Mumbai").joined
+    # ع inside a word carries a vowel that Latin writes ("Daein", "Taiz"); at a word's end it is silent.
+    assert analyse("الضعين").shape == analyse("El Daein").shape and analyse("تعز").shape == "tas"
+    assert analyse("ينبع").shape == "ynb" and analyse("عمر").shape == "amr"
 
 
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:

@@ -108,7 +108,7 @@ _ARABIC_PAIRS = (("نگ", "n"), ("نغ", "n"), ("تس", "s"), ("طس", "s"), ("�
 _ARABIC_CLASS = str.maketrans({
     "ا": "a", "ب": "b", "پ": "b", "ت": "t", "ث": "t", "ج": "j", "چ": "s", "ح": "h", "خ": "h", "د": "d",
     "ذ": "d", "ر": "r", "ز": "s", "ژ": "j", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "s",
-    "ع": None, "غ": "j", "ف": "f", "ڤ": "v", "ق": "k", "ك": "k", "گ": "j", "ل": "l", "م": "m", "ن": "n",
+    "ع": "a", "غ": "j", "ف": "f", "ڤ": "v", "ق": "k", "ك": "k", "گ": "j", "ل": "l", "م": "m", "ن": "n",
     "ه": "h", "ھ": "h", "و": "w", "ي": "y",
 })
 
@@ -182,8 +182,9 @@ _OTHER_PAIRS = {"نگ": "نج", "نغ": "نج", "نج": "نگ", "دز": "دس"}
 
 @_memo(200_000)
 def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str, str], ...]:
-    """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
-    Omar)."""
+    """One word, cached (names share their words). ع is no consonant Latin spellings write: a vowel at a word's
+    start ("عمر", Omar); inside a word the vowel it carries, read as a in the shape ("الضعين", El Daein; "تعز",
+    Taiz; the Latin form leaves it out); at a word's end, after a vowel, nothing ("ينبع", Yanbu)."""
     out: list[tuple[str, str]] = []
     if article and w.startswith("ال") and len(w) >= 4:
         out.append(("al", "al"))
@@ -198,9 +199,11 @@ def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str,
     for a, b in _ARABIC_PAIRS:
         if a in sh:
             sh = sh.replace(a, b)
+    if len(sh) > 1 and sh[-1] == "ع":
+        sh = sh[:-1]
     sh = sh.translate(_ARABIC_CLASS)
     if w[0] == "ع":
-        lat, sh = "a" + lat, "a" + sh
+        lat = "a" + lat
     lat = _NON_ALNUM.sub("", lat)
     if lat:
         out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh)).replace("|", "")))
