@@ -132,6 +132,9 @@ def test_arabic_script_letters_of_the_third_round() -> None:
     # ع inside a word carries a vowel that Latin writes ("Daein", "Taiz"); at a word's end it is silent.
     assert analyse("الضعين").shape == analyse("El Daein").shape and analyse("تعز").shape == "tas"
     assert analyse("ينبع").shape == "ynb" and analyse("عمر").shape == "amr"
+    # An assimilated article is one only before its own letter: "ash-Shariqa", but not the "an" of "Tan An".
+    assert analyse("Ash Shariqa").tokens == ("shariqa",) and analyse("Tan An").tokens == ("tan", "an")
+    assert analyse("Yen-an-fu").tokens == ("yen", "an", "fu")
 
 
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:

@@ -123,6 +123,21 @@ imam emir amir gen general col colonel maj major capt captain lt the le la les d
 shahr shhr shhhyr shhhyry shehiri syty gorod shahar shahary shakhar
 mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn dl sty thsyl
 """.split())  # noqa: SIM905
+# The Arabic article assimilated to a "sun letter" ("an-Nasiriyah", "ash-Sharqi", "ad-Dawhah", "Dar es Salaam") is
+# an article only before a word that starts with that letter; elsewhere it is a word of the name ("Yen-an-fu",
+# "Tan An", "Ulsan" written "Ul-san" aside: ul/al/el are dropped wherever they stand).
+_SUN_ARTICLES = {"ad": "d", "ar": "r", "as": "s", "ash": "sh", "at": "t", "az": "z", "an": "n", "ed": "d",
+                 "er": "r", "es": "s", "et": "t", "ez": "z"}
+
+
+def _dropped(pairs: tuple[tuple[str, str], ...], i: int) -> bool:
+    w = pairs[i][0]
+    sun = _SUN_ARTICLES.get(w)
+    if sun is None:
+        return w in _DROP
+    return i + 1 < len(pairs) and pairs[i + 1][0].startswith(sun)
+
+
 # Honorific words that are only dropped when they are not the whole name.
 _ARTICLE_PREFIXES = ("al", "el", "ul")
 
@@ -362,7 +377,7 @@ def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...],
 
 
 def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
-    kept = [p for p in pairs if p[0] not in _DROP]
+    kept = [p for i, p in enumerate(pairs) if not _dropped(pairs, i)]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
     if not kept:  # a name made only of dropped words ("Al Amir") keeps them
