@@ -135,6 +135,12 @@ def test_arabic_script_letters_of_the_third_round() -> None:
     # An assimilated article is one only before its own letter: "ash-Shariqa", but not the "an" of "Tan An".
     assert analyse("Ash Shariqa").tokens == ("shariqa",) and analyse("Tan An").tokens == ("tan", "an")
     assert analyse("Yen-an-fu").tokens == ("yen", "an", "fu")
+    # A pinyin name gets a pinyin reading (q as ch, x as sh, c as ts) instead of the Spanish one.
+    zhaoqing = analyse("Zhaoqing")
+    assert zhaoqing.other is not None and zhaoqing.other.shape == analyse("ژاؤچینگ").shape
+    assert analyse("Xiamen Shi").other is not None and analyse("Xiamen Shi").other.tokens == ("shiamen",)
+    assert analyse("Xi'an").other is not None and analyse("Xi'an").other.tokens == ("shi", "an")
+    assert analyse("Aaxen").other is None  # x only before i or u in pinyin
 
 
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:

@@ -310,7 +310,7 @@ class NameForm:
     skeleton_text: str = ""
     shape: str = ""
     short: str = ""  # the shape without the short vowels Arabic script leaves unwritten (see _SHORT)
-    other: NameForm | None = None  # the Spanish reading of a Latin name, if it differs (see _SPANISH)
+    other: NameForm | None = None  # the Spanish or pinyin reading of a Latin name, if it differs (_build)
 
 
 def script_of(text: str) -> str:
@@ -365,19 +365,36 @@ _SPANISH = re.compile("ll(?=[aeiou])|(?<![dz])j")
 _SPANISH_SOUND = {"ll": "y", "j": "kh"}
 
 
+# Chinese pinyin letters that Arabic script writes by their sound: q is ch ("Zhaoqing", "ژاؤچینگ"), x is sh
+# ("Jiaxing", "جیاشنگ"), c is ts. A Latin name made only of pinyin syllables (j, q, x only before i or u), with
+# one of those letters, gets that reading instead of the Spanish one.
+_PINYIN_WORD = re.compile("(?:[jqx](?:iang|iong|ian|iao|ing|ia|ie|iu|in|i|uan|un|ue|u)"
+                          "|(?:zh|ch|sh|[bpmfdtnlgkhrzcsyw])?(?:iang|iong|uang|ueng|ang|eng|ong|ian|iao|ing|uai|uan"
+                          "|ai|ei|ao|ou|an|en|er|ia|ie|iu|in|ua|uo|ui|un|ue|a|o|e|i|u|v))+")
+_PINYIN = re.compile("[qx]|c(?!h)")
+_PINYIN_SOUND = {"q": "ch", "x": "sh", "c": "ts"}
+
+
 def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...],
            reread: bool = True) -> NameForm:
     form = _build_one(name, lat, script, pairs)
-    if reread and script == "Latin" and _SPANISH.search(lat):
+    if not reread or script != "Latin":
+        return form
+    other = None
+    if _PINYIN.search(lat) and all(_PINYIN_WORD.fullmatch(w) for w, _ in pairs):
+        # The words the name kept, read anew, and not dropped again ("Xi" read "shi" is no "city").
+        words = tuple(_PINYIN.sub(lambda m: _PINYIN_SOUND[m.group()], w) for w in form.tokens)
+        other = _build_one(name, lat, script, tuple((w, shape(w)) for w in words), drop=False)
+    elif _SPANISH.search(lat):
         words = tuple(_SPANISH.sub(lambda m: _SPANISH_SOUND[m.group()], w) for w, _ in pairs)
         other = _build_one(name, lat, script, tuple((w, shape(w)) for w in words))
-        if other.joined != form.joined or other.shape != form.shape:
-            object.__setattr__(form, "other", other)
+    if other is not None and (other.joined != form.joined or other.shape != form.shape):
+        object.__setattr__(form, "other", other)
     return form
 
 
-def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
-    kept = [p for i, p in enumerate(pairs) if not _dropped(pairs, i)]
+def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...], drop: bool = True) -> NameForm:
+    kept = [p for i, p in enumerate(pairs) if not (drop and _dropped(pairs, i))]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
     if not kept:  # a name made only of dropped words ("Al Amir") keeps them
@@ -482,7 +499,7 @@ LOOSE_W = 0.95  # the loose skeleton is weaker evidence than the strict one, a l
 
 
 def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
-    """Score two analysed names in [0, 1] with the reasons that carried it; a Latin name with a Spanish reading
+    """Score two analysed names in [0, 1] with the reasons that carried it; a Latin name with a second reading
     is compared with Arabic script under both readings."""
     if q.script == "Arabic" and c.other is not None:
         return max(_one_pair_score(q, c), _one_pair_score(q, c.other), key=lambda r: r[0])
