@@ -141,6 +141,8 @@ def test_arabic_script_letters_of_the_third_round() -> None:
     assert analyse("Xiamen Shi").other is not None and analyse("Xiamen Shi").other.tokens == ("shiamen",)
     assert analyse("Xi'an").other is not None and analyse("Xi'an").other.tokens == ("shi", "an")
     assert analyse("Aaxen").other is None  # x only before i or u in pinyin
+    # An initial short e is written with a bare alif: "Essen" as "إسن" (a-s-n), not as Aachen's "Achen".
+    assert analyse("Essen").short == analyse("إسن").shape == "asn"
 
 
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:

@@ -356,6 +356,8 @@ def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
     short = _SHORT.sub("", word)
     if len(short) > 2 and short[-1] == "e" and short[-2] not in "aeiouy":
         short = short[:-1] + "a"  # a final e is the "-e"/"-a" Persian and Arabic write with a final ه or ا
+    if len(short) > 2 and short[0] == "e" and short[1] not in "aeiouy":
+        short = "a" + short[1:]  # an initial short e is the bare alif ("Essen", "إسن"; "Elche", "إلش")
     return strict, lo, shape(short)
 
 
