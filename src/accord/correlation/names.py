@@ -356,8 +356,6 @@ def _token(word: str, sh: str, arabic: bool) -> tuple[str, str, str]:
     short = _SHORT.sub("", word)
     if len(short) > 2 and short[-1] == "e" and short[-2] not in "aeiouy":
         short = short[:-1] + "a"  # a final e is the "-e"/"-a" Persian and Arabic write with a final ه or ا
-    if len(short) > 2 and short[0] == "e" and short[1] not in "aeiouy":
-        short = "a" + short[1:]  # an initial short e is the bare alif ("Essen", "إسن"; "Elche", "إلش")
     return strict, lo, shape(short)
 
 
@@ -485,7 +483,11 @@ def _abjad(arabic: NameForm, other: NameForm) -> float:
     skeletons cannot."""
     a = arabic.shape
     best = 0.0
-    for o in (other.shape, other.short):
+    shapes = [other.shape, other.short]
+    if a[:1] == "a" and a[1:2] != "y" and other.shape[:2] == "ay" and other.shape[2:3] not in ("", "a", "w", "y"):
+        # an initial short i or e written with a bare alif ("Istanbul", "اسطنبول"; "Essen", "إسن")
+        shapes += ["a" + other.shape[2:], "a" + other.short[2:]]
+    for o in shapes:
         if "v" in o:
             best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))),
                        fuzz.ratio(a, o.replace("v", "f")))
