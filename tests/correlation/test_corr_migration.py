@@ -60,3 +60,24 @@ def test_name_keys_are_recomputed_by_0010(world: Any) -> None:
     upgrade(db)
     with db.read() as conn:
         assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before
+
+
+def test_name_keys_and_stored_forms_are_recomputed_by_0011(world: Any) -> None:
+    world.share("alice", kind="entity", content={"entity_type": "group", "name": "باۋتۇ شەھەرى"},
+                handling={"release": {"scope": "all"}})
+    db = world.svc.db
+    with db.read() as conn:
+        before = sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all())
+        forms = conn.execute(select(corr_names.c.form)).scalars().all()
+    with db.write() as conn:  # a store keyed and analysed by the analysis before Uyghur ۋ read as w
+        conn.execute(corr_keys.delete().where(corr_keys.c.key.like("n:%")))
+        conn.execute(update(corr_names).values(form="1\x1fstale"))
+    cfg = alembic_config(db)
+    with db.writer.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010_correlation_name_keys_2")
+        conn.commit()
+    upgrade(db)
+    with db.read() as conn:
+        assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before
+        assert conn.execute(select(corr_names.c.form)).scalars().all() == forms

@@ -119,6 +119,34 @@ def test_arabic_script_readings_of_the_second_round() -> None:
     assert analyse("وسٹا سٹی").joined == analyse("وسٹا").joined
 
 
+def test_arabic_script_letters_of_the_third_round() -> None:
+    # Uyghur ۋ is w; "city" in Uyghur spelling is a generic word.
+    assert analyse("باۋتۇ شەھەرى").shape == analyse("Baotou").shape
+    assert analyse("لياۋياڭ شەھەر").joined == analyse("Liaoyang").joined
+    # Arabic Supplement letters: Punjabi retroflex n, Moroccan g; a word-initial ڭ is g, not ng.
+    assert analyse("ننکاݨا").joined == analyse("Nankana").joined
+    assert analyse("أݣادير").joined == analyse("Agadir").joined
+    assert analyse("ڭلميم").joined == analyse("Guelmim").joined
+    # The same consonant letter twice is two consonants (a doubled one is written once): the shape keeps both.
+    assert analyse("ممبئی").shape == "mmby" and analyse("ممبئی").joined == analyse("Mumbai").joined
+    # ع inside a word carries a vowel that Latin writes ("Daein", "Taiz"); at a word's end it is silent.
+    assert analyse("الضعين").shape == analyse("El Daein").shape and analyse("تعز").shape == "tas"
+    assert analyse("ينبع").shape == "ynb" and analyse("عمر").shape == "amr"
+    # An assimilated article is one only before its own letter: "ash-Shariqa", but not the "an" of "Tan An".
+    assert analyse("Ash Shariqa").tokens == ("shariqa",) and analyse("Tan An").tokens == ("tan", "an")
+    assert analyse("Yen-an-fu").tokens == ("yen", "an", "fu")
+    # A pinyin name gets a pinyin reading (q as ch, x as sh, c as ts) instead of the Spanish one.
+    zhaoqing = analyse("Zhaoqing")
+    assert zhaoqing.other is not None and zhaoqing.other.shape == analyse("ژاؤچینگ").shape
+    assert analyse("Xiamen Shi").other is not None and analyse("Xiamen Shi").other.tokens == ("shiamen",)
+    assert analyse("Xi'an").other is not None and analyse("Xi'an").other.tokens == ("shi", "an")
+    assert analyse("Aaxen").other is None  # x only before i or u in pinyin
+    # An initial short e or i is written with a bare alif: "Essen" as "إسن" (a-s-n), "Ibb" as "إب".
+    from accord.correlation.names import _abjad
+    assert _abjad(analyse("إسن"), analyse("Essen")) == 1.0 and _abjad(analyse("إب"), analyse("Ibb")) == 1.0
+    assert _abjad(analyse("ایسن"), analyse("Essen")) == 1.0  # and with ی, as before
+
+
 def test_equal_scores_prefer_the_entity_whose_other_names_agree() -> None:
     from accord.correlation.names import NameIndex
 

@@ -65,7 +65,12 @@ _ARABIC_FOLD = str.maketrans({
     "ٹ": "ت", "ټ": "ت", "ٽ": "ت", "ٺ": "ت", "ڈ": "د", "ڊ": "د", "ڌ": "د", "ڍ": "د", "ڀ": "ب", "ڃ": "ن",
     "ډ": "د", "ڏ": "د", "ڑ": "ر", "ړ": "ر", "ڕ": "ر", "ڙ": "ر", "ڵ": "ل",
     "ں": "ن", "ڻ": "ن", "ڼ": "ن", "ڭ": "نگ", "ګ": "گ", "ڳ": "گ", "ښ": "ش", "ځ": "ز", "څ": "چ", "ڇ": "چ",
-    "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف", "ۋ": "ڤ",
+    "ږ": "ژ", "ٻ": "ب", "ڄ": "ج", "ڦ": "ف",
+    # ۋ is the w of Uyghur and Kazakh spelling ("شياۋگەن", Xiaogan; "باۋتۇ", Baotou), as Persian و is w or v.
+    "ۋ": "و",
+    # Arabic Supplement letters: the retroflex n of Punjabi and Saraiki ("ننکاݨا", Nankana), the g of Moroccan
+    # spelling ("أݣادير", Agadir).
+    "ݨ": "ن", "ݣ": "گ",
     "ـ": None,  # tatweel (kashida) is only stretching
     "ء": None,  # a lone hamza is a glottal stop Latin spellings leave out
     "\u200c": None,  # zero-width non-joiner: Persian writes one word in parts ("جورج‌تاو", Georgetown)
@@ -74,10 +79,17 @@ _ARABIC_FOLD = str.maketrans({
 # Arabic harakat (short vowel marks), shadda, sukun and Quranic marks: written inconsistently, never needed.
 _ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")
 _NON_ALNUM = re.compile(r"[^a-z0-9]+")
-_ARABIC_RANGE = re.compile("[\u0600-\u06ff]")
+_ARABIC_RANGE = re.compile("[\u0600-\u06ff\u0750-\u077f]")
 _INITIAL_HAMZA_YEH = re.compile(r"(?<![^\W\d_])ئ")
+# ڭ is the "ng" of Uyghur, Kazakh and Ottoman spelling, which never starts a word; at a word's start it is the
+# g of Moroccan spelling ("ڭلميم", Guelmim).
+_INITIAL_NG = re.compile(r"(?<![^\W\d_])ڭ")
 _DOUBLES = re.compile(r"(.)\1+")
-_NON_CLASS = re.compile("[^abdfhjklmnrstvwy]")
+_NON_CLASS = re.compile("[^abdfhjklmnrstvwy|]")
+# Arabic script writes a doubled consonant once (with a shadda, mostly left out): the same consonant letter twice
+# is two consonants with an unwritten vowel between ("ممبئی", Mumbai; "مسساگا", Mississauga). The shape keeps
+# both (marked apart by "|" until doubles are collapsed); the skeletons still collapse them, as Latin's.
+_TWICE = re.compile(r"([^اويه])\1")
 
 # Arabic script to Latin, letter by letter (after folding), for the display form and spelling comparison.
 # Not ICU: ICU renders ع as a word break and drops letters of Pashto and Sindhi.
@@ -96,7 +108,7 @@ _ARABIC_PAIRS = (("نگ", "n"), ("نغ", "n"), ("تس", "s"), ("طس", "s"), ("�
 _ARABIC_CLASS = str.maketrans({
     "ا": "a", "ب": "b", "پ": "b", "ت": "t", "ث": "t", "ج": "j", "چ": "s", "ح": "h", "خ": "h", "د": "d",
     "ذ": "d", "ر": "r", "ز": "s", "ژ": "j", "س": "s", "ش": "s", "ص": "s", "ض": "d", "ط": "t", "ظ": "s",
-    "ع": None, "غ": "j", "ف": "f", "ڤ": "v", "ق": "k", "ك": "k", "گ": "j", "ل": "l", "م": "m", "ن": "n",
+    "ع": "a", "غ": "j", "ف": "f", "ڤ": "v", "ق": "k", "ك": "k", "گ": "j", "ل": "l", "م": "m", "ن": "n",
     "ه": "h", "ھ": "h", "و": "w", "ي": "y",
 })
 
@@ -108,9 +120,24 @@ _DROP = frozenset("""
 al el ul il ad ar as ash at az an ed er es et ez bin ibn ben bn ibni bint bnt ould wuld mr mrs ms dr prof sir
 sheikh shaykh shaikh sheik cheikh shaykhah haji hajji hadji mullah mulla mollah sayyid sayed seyed syed sayid
 imam emir amir gen general col colonel maj major capt captain lt the le la les de du des der van von city shi
-shahr shhr shhhyr shhhyry shehiri syty gorod
+shahr shhr shhhyr shhhyry shehiri syty gorod shahar shahary shakhar
 mdynh wlayh mhafzh bldyh mntqh nahyh mrkz shhrstan astan shahyry shahyr abn dl sty thsyl
 """.split())  # noqa: SIM905
+# The Arabic article assimilated to a "sun letter" ("an-Nasiriyah", "ash-Sharqi", "ad-Dawhah", "Dar es Salaam") is
+# an article only before a word that starts with that letter; elsewhere it is a word of the name ("Yen-an-fu",
+# "Tan An", "Ulsan" written "Ul-san" aside: ul/al/el are dropped wherever they stand).
+_SUN_ARTICLES = {"ad": "d", "ar": "r", "as": "s", "ash": "sh", "at": "t", "az": "z", "an": "n", "ed": "d",
+                 "er": "r", "es": "s", "et": "t", "ez": "z"}
+
+
+def _dropped(pairs: tuple[tuple[str, str], ...], i: int) -> bool:
+    w = pairs[i][0]
+    sun = _SUN_ARTICLES.get(w)
+    if sun is None:
+        return w in _DROP
+    return i + 1 < len(pairs) and pairs[i + 1][0].startswith(sun)
+
+
 # Honorific words that are only dropped when they are not the whole name.
 _ARTICLE_PREFIXES = ("al", "el", "ul")
 
@@ -136,14 +163,15 @@ def normalise(text: str) -> str:
     t = unicodedata.normalize("NFKC", text).casefold()
     if _ARABIC_RANGE.search(t):
         # A word-initial ئ is the vowel carrier of Uyghur and Kurdish spelling ("ئادىياما"), an alif in effect.
-        t = _INITIAL_HAMZA_YEH.sub("ا", _ARABIC_MARKS.sub("", t)).translate(_ARABIC_FOLD)
+        t = _INITIAL_HAMZA_YEH.sub("ا", _ARABIC_MARKS.sub("", t))
+        t = _INITIAL_NG.sub("گ", t).translate(_ARABIC_FOLD)
     return t
 
 
 # Latin letters that do not decompose into a base letter and a mark.
 _LATIN_EXTRA = str.maketrans({"ß": "ss", "ø": "o", "ł": "l", "æ": "ae", "œ": "oe", "ı": "i", "đ": "d", "ð": "d",
                               "þ": "th", "ŋ": "ng", "ħ": "h", "ʻ": "", "ʼ": "", "ʿ": "", "ʾ": "", "’": ""})
-_ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff]+")
+_ARABIC_WORD = re.compile("[\u0620-\u064a\u066e-\u06d3\u06fa-\u06ff\u0750-\u077f]+")
 # Russian writes the "ye"/"yo" sound at a word's start with one letter that ICU renders as a bare vowel
 # ("Ереван" -> "erevan"); Latin writes Yerevan. й is a consonant y ("Йошкар-Ола", Yoshkar-Ola).
 _CYRILLIC_START = re.compile(r"(?<![^\W\d_])([её])")
@@ -169,8 +197,9 @@ _OTHER_PAIRS = {"نگ": "نج", "نغ": "نج", "نج": "نگ", "دز": "دس"}
 
 @_memo(200_000)
 def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str, str], ...]:
-    """One word, cached (names share their words). ع is silent inside a word and a vowel at its start ("عمر",
-    Omar)."""
+    """One word, cached (names share their words). ع is no consonant Latin spellings write: a vowel at a word's
+    start ("عمر", Omar); inside a word the vowel it carries, read as a in the shape ("الضعين", El Daein; "تعز",
+    Taiz; the Latin form leaves it out); at a word's end, after a vowel, nothing ("ينبع", Yanbu)."""
     out: list[tuple[str, str]] = []
     if article and w.startswith("ال") and len(w) >= 4:
         out.append(("al", "al"))
@@ -181,15 +210,18 @@ def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str,
         # A final ه after a consonant is a vowel: Persian and Urdu "-e"/"-a" ("ریزه", Rize), the Arabic ta
         # marbuta ("سعيدة", Saïda). After a long vowel it is a heard h ("شاه", Shah).
         sh = w[:-1] + "ا"
+    sh = _TWICE.sub(r"\1|\1", sh)
     for a, b in _ARABIC_PAIRS:
         if a in sh:
             sh = sh.replace(a, b)
+    if len(sh) > 1 and sh[-1] == "ع":
+        sh = sh[:-1]
     sh = sh.translate(_ARABIC_CLASS)
     if w[0] == "ع":
-        lat, sh = "a" + lat, "a" + sh
+        lat = "a" + lat
     lat = _NON_ALNUM.sub("", lat)
     if lat:
-        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh))))
+        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh)).replace("|", "")))
     return tuple(out)
 
 
@@ -278,7 +310,7 @@ class NameForm:
     skeleton_text: str = ""
     shape: str = ""
     short: str = ""  # the shape without the short vowels Arabic script leaves unwritten (see _SHORT)
-    other: NameForm | None = None  # the Spanish reading of a Latin name, if it differs (see _SPANISH)
+    other: NameForm | None = None  # the Spanish or pinyin reading of a Latin name, if it differs (_build)
 
 
 def script_of(text: str) -> str:
@@ -333,19 +365,36 @@ _SPANISH = re.compile("ll(?=[aeiou])|(?<![dz])j")
 _SPANISH_SOUND = {"ll": "y", "j": "kh"}
 
 
+# Chinese pinyin letters that Arabic script writes by their sound: q is ch ("Zhaoqing", "ژاؤچینگ"), x is sh
+# ("Jiaxing", "جیاشنگ"), c is ts. A Latin name made only of pinyin syllables (j, q, x only before i or u), with
+# one of those letters, gets that reading instead of the Spanish one.
+_PINYIN_WORD = re.compile("(?:[jqx](?:iang|iong|ian|iao|ing|ia|ie|iu|in|i|uan|un|ue|u)"
+                          "|(?:zh|ch|sh|[bpmfdtnlgkhrzcsyw])?(?:iang|iong|uang|ueng|ang|eng|ong|ian|iao|ing|uai|uan"
+                          "|ai|ei|ao|ou|an|en|er|ia|ie|iu|in|ua|uo|ui|un|ue|a|o|e|i|u|v))+")
+_PINYIN = re.compile("[qx]|c(?!h)")
+_PINYIN_SOUND = {"q": "ch", "x": "sh", "c": "ts"}
+
+
 def _build(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...],
            reread: bool = True) -> NameForm:
     form = _build_one(name, lat, script, pairs)
-    if reread and script == "Latin" and _SPANISH.search(lat):
+    if not reread or script != "Latin":
+        return form
+    other = None
+    if _PINYIN.search(lat) and all(_PINYIN_WORD.fullmatch(w) for w, _ in pairs):
+        # The words the name kept, read anew, and not dropped again ("Xi" read "shi" is no "city").
+        words = tuple(_PINYIN.sub(lambda m: _PINYIN_SOUND[m.group()], w) for w in form.tokens)
+        other = _build_one(name, lat, script, tuple((w, shape(w)) for w in words), drop=False)
+    elif _SPANISH.search(lat):
         words = tuple(_SPANISH.sub(lambda m: _SPANISH_SOUND[m.group()], w) for w, _ in pairs)
         other = _build_one(name, lat, script, tuple((w, shape(w)) for w in words))
-        if other.joined != form.joined or other.shape != form.shape:
-            object.__setattr__(form, "other", other)
+    if other is not None and (other.joined != form.joined or other.shape != form.shape):
+        object.__setattr__(form, "other", other)
     return form
 
 
-def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...]) -> NameForm:
-    kept = [p for p in pairs if p[0] not in _DROP]
+def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], ...], drop: bool = True) -> NameForm:
+    kept = [p for i, p in enumerate(pairs) if not (drop and _dropped(pairs, i))]
     if script not in ("Latin", "Arabic"):
         kept = [(w, shape(w)) for w in (_strip_article(t) for t, _ in kept)]
     if not kept:  # a name made only of dropped words ("Al Amir") keeps them
@@ -434,7 +483,11 @@ def _abjad(arabic: NameForm, other: NameForm) -> float:
     skeletons cannot."""
     a = arabic.shape
     best = 0.0
-    for o in (other.shape, other.short):
+    shapes = [other.shape, other.short]
+    if a[:1] == "a" and a[1:2] != "y" and other.shape[:2] == "ay" and other.shape[2:3] not in ("", "a", "w", "y"):
+        # an initial short i or e written with a bare alif ("Istanbul", "اسطنبول"; "Essen", "إسن")
+        shapes += ["a" + other.shape[2:], "a" + other.short[2:]]
+    for o in shapes:
         if "v" in o:
             best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))),
                        fuzz.ratio(a, o.replace("v", "f")))
@@ -450,7 +503,7 @@ LOOSE_W = 0.95  # the loose skeleton is weaker evidence than the strict one, a l
 
 
 def _pair_score(q: NameForm, c: NameForm) -> tuple[float, list[str]]:
-    """Score two analysed names in [0, 1] with the reasons that carried it; a Latin name with a Spanish reading
+    """Score two analysed names in [0, 1] with the reasons that carried it; a Latin name with a second reading
     is compared with Arabic script under both readings."""
     if q.script == "Arabic" and c.other is not None:
         return max(_one_pair_score(q, c), _one_pair_score(q, c.other), key=lambda r: r[0])
@@ -608,7 +661,7 @@ class NameIndex:
 # re-analysing some ninety candidate names per query was most of the cost of correlating a new entity. The text
 # starts with the analysis version; a form stored by another version is ignored and the name re-analysed from its
 # Latin form, so changing the analysis never serves stale forms (a rebuild refreshes them).
-FORM_VERSION = "1"
+FORM_VERSION = "2"
 _SEP = "\x1f"
 
 
