@@ -11,6 +11,16 @@ from accord.correlation.tables import corr_exclusions, corr_keys, corr_names
 from accord.storage.migrate import alembic_config, upgrade
 
 
+def downgrade_and_upgrade(db: Any, revision: str) -> None:
+    """Back to ``revision`` (the later revisions' own downgrades run), then up to the heads again."""
+    cfg = alembic_config(db)
+    with db.writer.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()
+    upgrade(db)
+
+
 def test_name_keys_are_recomputed(world: Any) -> None:
     a = world.share("alice", kind="entity", content={"entity_type": "person", "name": "Abu Bakr al-Baghdadi"},
                     handling={"release": {"scope": "all"}})
@@ -29,12 +39,7 @@ def test_name_keys_are_recomputed(world: Any) -> None:
         conn.execute(insert(corr_keys).values(key="n:j:old", item_seq=seq))
         conn.execute(update(corr_names).where(corr_names.c.item_seq == seq).values(latin="abw bkr albghdady"))
         conn.execute(update(corr_exclusions).values(key="n:j:dbnt"))
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0002_correlation")
-        conn.commit()
-    upgrade(db)
+    downgrade_and_upgrade(db, "0002_correlation")
     with db.read() as conn:
         assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before
         assert conn.execute(select(corr_exclusions.c.key)).scalars().all() == excl
@@ -52,12 +57,7 @@ def test_name_keys_are_recomputed_by_0010(world: Any) -> None:
         before = sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all())
     with db.write() as conn:  # a store keyed by the analysis before its Spanish reading
         conn.execute(corr_keys.delete().where(corr_keys.c.key.like("n:%")))
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0007_correlation_name_keys")
-        conn.commit()
-    upgrade(db)
+    downgrade_and_upgrade(db, "0007_correlation_name_keys")
     with db.read() as conn:
         assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before
 
@@ -72,12 +72,7 @@ def test_name_keys_and_stored_forms_are_recomputed_by_0011(world: Any) -> None:
     with db.write() as conn:  # a store keyed and analysed by the analysis before Uyghur ۋ read as w
         conn.execute(corr_keys.delete().where(corr_keys.c.key.like("n:%")))
         conn.execute(update(corr_names).values(form="1\x1fstale"))
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0010_correlation_name_keys_2")
-        conn.commit()
-    upgrade(db)
+    downgrade_and_upgrade(db, "0010_correlation_name_keys_2")
     with db.read() as conn:
         assert sorted(conn.execute(select(corr_keys.c.key, corr_keys.c.item_seq)).all()) == before
         assert conn.execute(select(corr_names.c.form)).scalars().all() == forms

@@ -6,6 +6,9 @@ all (features do not depend on each other's tables).
 
 from __future__ import annotations
 
+import importlib.util
+from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING
 
 from alembic import command
@@ -14,7 +17,7 @@ from alembic.config import Config
 if TYPE_CHECKING:
     from accord.storage.database import Database
 
-__all__ = ["alembic_config", "upgrade"]
+__all__ = ["alembic_config", "revision_module", "upgrade"]
 
 
 def alembic_config(db: Database) -> Config:
@@ -32,3 +35,14 @@ def upgrade(db: Database, revision: str = "heads") -> None:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
         conn.commit()
+
+
+def revision_module(filename: str) -> ModuleType:
+    """A revision file of the versions folder, loaded by path as Alembic loads it (the folder is not a package):
+    for a later revision that reruns an earlier one's routine rather than copying it."""
+    path = Path(__file__).with_name("migrations") / "versions" / filename
+    spec = importlib.util.spec_from_file_location(f"_accord_migration_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod

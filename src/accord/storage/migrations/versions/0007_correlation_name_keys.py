@@ -25,11 +25,18 @@ _BATCH = 2000
 
 
 def upgrade() -> None:
-    from accord.correlation.names import analyse, blocking_keys
+    rekey()
+
+
+def rekey(forms: bool = False) -> None:
+    """Recompute name keys, Latin forms and name exclusions from the stored names; with ``forms`` (stores that
+    have ``corr_names.form``, from 0010_corr_forms on) the stored analyses too. Later revisions of the analysis
+    rerun this (see ``accord.storage.migrate.revision_module``)."""
+    from accord.correlation.names import analyse, blocking_keys, dump_form
 
     conn = op.get_bind()
     names = sa.table("corr_names", sa.column("item_seq"), sa.column("ord"), sa.column("name"), sa.column("latin"),
-                     sa.column("script"))
+                     sa.column("script"), *([sa.column("form")] if forms else []))
     keys = sa.table("corr_keys", sa.column("key"), sa.column("item_seq"))
     excl = sa.table("corr_exclusions", sa.column("id"), sa.column("key"), sa.column("type"), sa.column("value"))
     sqlite = conn.dialect.name == "sqlite"
@@ -45,15 +52,18 @@ def upgrade() -> None:
         seqs = conn.execute(q if last is None else q.where(names.c.item_seq > last)).scalars().all()
         if not seqs:
             break
-        rows = conn.execute(sa.select(names.c.item_seq, names.c.ord, names.c.name, names.c.latin, names.c.script)
-                            .where(names.c.item_seq.in_(seqs))).all()
+        rows = conn.execute(sa.select(*names.c).where(names.c.item_seq.in_(seqs))).all()
         new_keys: set[tuple[str, int]] = set()
+        changed = []
         for r in rows:
             f = analyse(r.name)
-            if (f.latin, f.script) != (r.latin, r.script):
-                conn.execute(names.update().where(names.c.item_seq == r.item_seq, names.c.ord == r.ord)
-                             .values(latin=f.latin, script=f.script))
+            now = {"latin": f.latin, "script": f.script, **({"form": dump_form(f)} if forms else {})}
+            if any(getattr(r, c) != v for c, v in now.items()):
+                changed.append({"s": r.item_seq, "o": r.ord, **now})
             new_keys.update(("n:" + k, r.item_seq) for k in blocking_keys(f))
+        if changed:  # one statement for the batch, executed many times
+            conn.execute(names.update().where(names.c.item_seq == sa.bindparam("s"), names.c.ord == sa.bindparam("o"))
+                         .values({c: sa.bindparam(c) for c in changed[0] if c not in ("s", "o")}), changed)
         if new_keys and sqlite:
             conn.exec_driver_sql("INSERT INTO temp.new_name_keys (key, item_seq) VALUES (?, ?)", sorted(new_keys))
         elif new_keys:

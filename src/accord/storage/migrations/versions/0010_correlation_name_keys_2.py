@@ -11,9 +11,6 @@ Revises: 0007_correlation_name_keys
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 revision = "0010_correlation_name_keys_2"
 down_revision = "0007_correlation_name_keys"
 branch_labels = None
@@ -21,13 +18,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    # Alembic loads revision files by path (the versions folder is not a package): load 0007 the same way.
-    path = Path(__file__).with_name("0007_correlation_name_keys.py")
-    spec = importlib.util.spec_from_file_location("_accord_migration_0007", path)
-    assert spec is not None and spec.loader is not None
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    mod.upgrade()
+    from accord.storage.migrate import revision_module
+
+    revision_module("0007_correlation_name_keys.py").rekey()
 
 
 def downgrade() -> None:
