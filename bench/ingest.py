@@ -27,7 +27,7 @@ import orjson
 
 from accord.config import load_settings
 from accord.services import build_services
-from accord.sharing.ingest import Importer, json_chunks
+from accord.sharing.ingest import GROUP_ITEMS, Importer, json_chunks
 from accord.storage.database import WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES
 
 WORDS = ("depot", "convoy", "meeting", "workshop", "courier", "vehicle", "harbour", "border", "crossing", "network",
@@ -114,8 +114,8 @@ RAW_COLUMNS = ("id", "kind", "created", "language", "reliability", "credibility"
 
 def raw_run(payload: bytes, path: Path, batch: int) -> tuple[float, float]:
     """Committed as the service's import commits when it is fast: at most 50,000 items per transaction
-    (``Importer.group_items``; the raw run takes about a second)."""
-    every = max(1, round(Importer(None, 0).group_items / batch))  # type: ignore[arg-type]
+    (``accord.sharing.ingest.GROUP_ITEMS``; the raw run takes about a second)."""
+    every = max(1, round(GROUP_ITEMS / batch))
     con = sqlite3.connect(path, isolation_level=None)
     for pragma in PRAGMAS:
         con.execute(f"PRAGMA {pragma}")

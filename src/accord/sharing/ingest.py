@@ -42,7 +42,9 @@ if TYPE_CHECKING:
     from accord.sharing.handling import Principal
     from accord.sharing.items import Items
 
-__all__ = ["Chunk", "Importer", "json_chunks"]
+__all__ = ["GROUP_ITEMS", "Chunk", "Importer", "json_chunks"]
+
+GROUP_ITEMS = 50_000  # the most objects one import transaction holds (see the module's text)
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,8 @@ class Importer:
     """Imports chunks through ``Items.store_prepared``, preparing them in ``workers`` worker processes (0: in
     this process, one after the other), committing consecutive chunks together (see the module's text)."""
 
-    def __init__(self, items: Items, workers: int = 1, *, group_s: float = 1.0, group_items: int = 50_000) -> None:
+    def __init__(self, items: Items, workers: int = 1, *, group_s: float = 1.0,
+                 group_items: int = GROUP_ITEMS) -> None:
         self.items = items
         self.workers = workers
         self.group_s = group_s
