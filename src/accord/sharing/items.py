@@ -329,12 +329,20 @@ class Items:
 
     def _filtered(self, principal: Principal, f: ItemFilter) -> Any:
         q = _select().where(visible(principal))
+        # A tag or text filter names a set of items, read through its own index (item_tags, full text) and walked
+        # in seq order, each item then tested for the rest; at most the whole set is read, and a page stops early.
+        # SQLite keeps no statistics: given an equality on kind or originator beside such a set, its planner reads
+        # every member of the set through the kind or originator index instead and sorts all the matches (30-90
+        # ms at 100,000 items for a common tag or word, growing with the store, against 1.5-4 ms walking the set).
+        # ``|| ''`` keeps those equalities out of index use (SQLite's documented way) with the same value.
+        # PostgreSQL plans from statistics and gets the plain comparison.
+        by_set = bool(f.tag or f.q) and self.db.dialect == "sqlite"
         if f.kind:
             if f.kind not in ITEM_KINDS:
                 raise ValidationFailed.one("kind", f"must be one of {', '.join(ITEM_KINDS)}")
-            q = q.where(items.c.kind == f.kind)
+            q = q.where((items.c.kind.concat("") if by_set else items.c.kind) == f.kind)
         if f.originator:
-            q = q.where(members.c.code == f.originator.upper())
+            q = q.where((members.c.code.concat("") if by_set else members.c.code) == f.originator.upper())
         for name in ("since", "until", "observed_after", "observed_before"):
             value = getattr(f, name)
             if value is not None:
