@@ -53,3 +53,27 @@ def test_kind_and_originator_beside_a_tag_or_text_filter_select_the_same_items(w
     assert ids(q="convoy", kind="entity") == sorted([made[1], made[4]])
     assert ids(q="convoy", originator="charlie", kind="report") == [made[2]]
     assert world.svc.items.count(hub, ItemFilter(q="convoy", kind="report")) == 3  # the depot report says convoy too
+
+
+@pytest.mark.sqlite_only(reason="SQLite's planner (PostgreSQL plans from statistics)")
+def test_a_box_holding_many_positions_is_walked_newest_first(world: World) -> None:
+    """A page of a box that holds many positions walks the newest items (no sort of every position in the box);
+    a box holding few reads them through the position index. Both give the same items."""
+    alice, bob = world.p("alice"), world.p("bob")
+    objects = [{"kind": "observation", "handling": {"release": {"scope": "all"}},
+                "content": {"lat": (i % 50) - 25.0, "lon": (i % 70) - 35.0, "observed_from": "2026-01-01T00:00:00Z"}}
+               for i in range(300)]
+    assert all(r.ok for r in world.svc.items.create_many(alice, objects))
+    wide, narrow = ItemFilter(bbox=(-180, -90, 180, 90), limit=10), ItemFilter(bbox=(0, 0, 2, 2), limit=10)
+    svc = world.svc.items
+    with world.svc.db.read() as conn:
+        assert svc._dense_bbox(conn, wide) and not svc._dense_bbox(conn, narrow)
+    with world.svc.db.read() as conn:
+        stmt = svc._filtered(bob, wide, dense_bbox=True).order_by(items.c.seq.desc()).limit(11)
+        sql = str(stmt.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
+        steps = [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
+    assert not any("ix_items_position" in s or "TEMP B-TREE" in s for s in steps), steps
+    every = [i["id"] for i in svc.list(bob, ItemFilter(bbox=wide.bbox, limit=500)).items]
+    assert [i["id"] for i in svc.list(bob, wide).items] == every[:10]
+    boxed = [i["id"] for i in svc.list(bob, ItemFilter(bbox=(0, 0, 2, 2), limit=500)).items]
+    assert [i["id"] for i in svc.list(bob, narrow).items] == boxed[:10] and 0 < len(boxed) < 300
