@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -32,7 +32,7 @@ from accord.stix.tables import stix_handles, stix_release, stix_versions
 from accord.storage.database import Database
 from accord.storage.schema import items, members
 
-__all__ = ["Outcome", "StixStore", "date_added_now"]
+__all__ = ["Finish", "Outcome", "StixStore", "date_added_now"]
 
 # Bodies of STIX objects being imported, by the id of the item they map to; read by the hook in the same thread.
 _verbatim: contextvars.ContextVar[dict[str, list[dict[str, Any]]] | None] = contextvars.ContextVar(
@@ -62,6 +62,14 @@ class Outcome:
     version: str
     ok: bool
     message: str = ""
+
+
+# Called with every outcome of an ingest inside its last write transaction (see ``StixStore.ingest``).
+Finish = Callable[[Connection, list[Outcome]], None]
+
+
+def _final(out: list[Outcome | None]) -> list[Outcome]:
+    return [o if o is not None else Outcome("", "", False, "not processed") for o in out]
 
 
 @dataclass
@@ -382,13 +390,21 @@ class StixStore:
                 [member_ids[m] for m in codes])
 
     def ingest(self, principal: Principal, objects: Sequence[Any], default_handling: dict[str, Any],
-               request_id: str | None = None) -> list[Outcome]:
-        """Add STIX objects as ``principal``'s member. Returns one outcome per object, in order."""
+               request_id: str | None = None, finish: Finish | None = None) -> list[Outcome]:
+        """Add STIX objects as ``principal``'s member. Returns one outcome per object, in order.
+
+        New objects (mapped to items or stored raw) are written in one transaction; ``finish``, when given, is
+        called with every outcome inside the last write transaction of the call (TAXII stores its status
+        resource there), so a fault rolls back the objects and their status together."""
         date_added = date_added_now()
         out: list[Outcome | None] = [None] * len(objects)
         if not principal.can_write:
-            return [Outcome(str(o.get("id", "")) if isinstance(o, dict) else "", "", False,
-                            "your role may not share objects") for o in objects]
+            denied = [Outcome(str(o.get("id", "")) if isinstance(o, dict) else "", "", False,
+                              "your role may not share objects") for o in objects]
+            if finish is not None:
+                with self.db.write() as conn:
+                    finish(conn, denied)
+            return denied
         parsed: list[_Obj] = []
         for i, raw in enumerate(objects):
             p = _parse(i, raw, date_added)
@@ -403,42 +419,52 @@ class StixStore:
         later = [p for prev, p in zip([None, *parsed], parsed, strict=False) if prev is not None and prev.id == p.id]
         later_idx = {p.index for p in later}
         parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
-        with self.db.read() as conn:
+        versions_of_items: list[_Obj] = []
+        # Done last (each in a transaction of its own: an item's next version goes through Items), so the
+        # status can ride in the main transaction only when there are none.
+        tail = bool(later)
+        with self.db.write() as conn:
             member_ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
             existing = self._existing(conn, [p.id for p in parsed])
-        mapped: list[tuple[_Obj, dict[str, Any]]] = []
-        versions_of_items: list[tuple[_Obj, dict[str, Any] | None]] = []
-        raw_objs: list[_Obj] = []
-        companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
-        used_companions: set[str] = set()
-        for p in parsed:
-            ex = existing.get(p.id)
-            if ex is not None and ex.originator_id != principal.member_id:
-                out[p.index] = Outcome(p.id, p.version, False, "an object with this id belongs to another member")
-                continue
-            if ex is not None and (ex.item_seq is not None):
-                versions_of_items.append((p, None))
-                continue
-            if ex is None and p.type != "sighting" and not p.body.get("revoked"):
-                uid = p.id.split("--", 1)[1]
-                comp = companions.get(uid) if p.type == "location" else None
-                item = mapping.stix_to_item(p.body, comp.body if comp else None, default_handling)
-                if item is not None:
-                    mapped.append((p, item))
-                    if comp is not None:
-                        used_companions.add(comp.id)
+            mapped: list[tuple[_Obj, dict[str, Any]]] = []
+            raw_objs: list[_Obj] = []
+            companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
+            used_companions: set[str] = set()
+            for p in parsed:
+                ex = existing.get(p.id)
+                if ex is not None and ex.originator_id != principal.member_id:
+                    out[p.index] = Outcome(p.id, p.version, False,
+                                           "an object with this id belongs to another member")
                     continue
-            raw_objs.append(p)
-        raw_objs = [p for p in raw_objs if p.id not in used_companions]
-        self._ingest_mapped(principal, mapped, companions, used_companions, raw_objs, out, request_id)
-        for p, _ in versions_of_items:
+                if ex is not None and (ex.item_seq is not None):
+                    versions_of_items.append(p)
+                    continue
+                if ex is None and p.type != "sighting" and not p.body.get("revoked"):
+                    uid = p.id.split("--", 1)[1]
+                    comp = companions.get(uid) if p.type == "location" else None
+                    item = mapping.stix_to_item(p.body, comp.body if comp else None, default_handling)
+                    if item is not None:
+                        mapped.append((p, item))
+                        if comp is not None:
+                            used_companions.add(comp.id)
+                        continue
+                raw_objs.append(p)
+            raw_objs = [p for p in raw_objs if p.id not in used_companions]
+            self._ingest_mapped(conn, principal, mapped, companions, used_companions, raw_objs, out, request_id)
+            self._ingest_raw(conn, principal, raw_objs, default_handling, member_ids, date_added, out, request_id)
+            tail = tail or bool(versions_of_items)
+            if finish is not None and not tail:
+                finish(conn, _final(out))
+        for p in versions_of_items:
             out[p.index] = self._ingest_item_version(principal, p, default_handling, date_added, request_id)
-        self._ingest_raw(principal, raw_objs, default_handling, member_ids, date_added, out, request_id)
         if later:
             for p, o in zip(later, self.ingest(principal, [p.body for p in later], default_handling, request_id),
                             strict=True):
                 out[p.index] = o
-        return [o if o is not None else Outcome("", "", False, "not processed") for o in out]
+        if finish is not None and tail:
+            with self.db.write() as conn:
+                finish(conn, _final(out))
+        return _final(out)
 
     def _is_member_identity(self, sid: str) -> bool:
         with self.db.read() as conn:
@@ -455,7 +481,7 @@ class StixStore:
                 out[r.stix_id] = r
         return out
 
-    def _ingest_mapped(self, principal: Principal, mapped: list[tuple[_Obj, dict[str, Any]]],
+    def _ingest_mapped(self, conn: Connection, principal: Principal, mapped: list[tuple[_Obj, dict[str, Any]]],
                        companions: dict[str, _Obj], used: set[str], raw_objs: list[_Obj],
                        out: list[Outcome | None], request_id: str | None) -> None:
         if not mapped:
@@ -470,7 +496,7 @@ class StixStore:
         token = _verbatim.set(verbatim)
         try:
             results: list[Any] = self.items.create_many(principal, [item for _, item in mapped], request_id,
-                                                        allow_times=True)
+                                                        allow_times=True, conn=conn)
         finally:
             _verbatim.reset(token)
         for r, (p, _item) in zip(results, mapped, strict=True):
@@ -524,9 +550,9 @@ class StixStore:
                                                 request_id, {"version": p.version, "via": principal.via})])
         return Outcome(p.id, p.version, ok, "" if ok else "this version of the object is already present")
 
-    def _ingest_raw(self, principal: Principal, objs: list[_Obj], default_handling: dict[str, Any],
-                    member_ids: dict[str, int], date_added: str, out: list[Outcome | None],
-                    request_id: str | None) -> None:
+    def _ingest_raw(self, conn: Connection, principal: Principal, objs: list[_Obj],
+                    default_handling: dict[str, Any], member_ids: dict[str, int], date_added: str,
+                    out: list[Outcome | None], request_id: str | None) -> None:
         groups: dict[str, tuple[tuple[dict[str, Any], list[int]], list[_Obj]]] = {}
         for p in objs:
             handling = self._handling_for(p.body, default_handling, member_ids)
@@ -540,19 +566,18 @@ class StixStore:
             groups.setdefault(key, (handling, []))[1].append(p)
         if not groups:
             return
-        with self.db.write() as conn:
-            added: list[list[str]] = []
-            for handling, group in groups.values():
-                results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling)
-                for p, ok in zip(group, results, strict=True):
-                    out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
-                    if ok:
-                        added.append([p.id, p.version])
-            if added:
-                # One record per transaction naming every object and version stored (bulk rates; same trail).
-                self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code,
-                                                    added[0][0] if len(added) == 1 else None, request_id,
-                                                    {"objects": added, "via": principal.via})])
+        added: list[list[str]] = []
+        for handling, group in groups.values():
+            results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling)
+            for p, ok in zip(group, results, strict=True):
+                out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
+                if ok:
+                    added.append([p.id, p.version])
+        if added:
+            # One record per transaction naming every object and version stored (bulk rates; same trail).
+            self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code,
+                                                added[0][0] if len(added) == 1 else None, request_id,
+                                                {"objects": added, "via": principal.via})])
 
     def check_member_ids(self, codes: Sequence[str]) -> None:
         with self.db.read() as conn:
