@@ -259,17 +259,16 @@ class StixStore:
         return out
 
     def _ensure_identities(self, conn: Connection, member_ids: set[int], date_added: str) -> None:
-        rows = conn.execute(select(members.c.id, members.c.code, members.c.name, members.c.created)
-                            .where(members.c.id.in_(sorted(member_ids)))).all()
-        wanted = {mapping.member_identity_id(r.code): r for r in rows}
-        have = set(conn.execute(select(stix_handles.c.stix_id).where(stix_handles.c.stix_id.in_(list(wanted))))
-                   .scalars())
+        # Driver-level lookups: this runs in every item write, and the statements are tiny.
+        rows = rows_where_in(conn, "members", ("id", "code", "name", "created"), "id", sorted(member_ids))
+        wanted = {mapping.member_identity_id(code): (mid, code, name, created) for mid, code, name, created in rows}
+        have = {r[0] for r in rows_where_in(conn, "stix_handles", ("stix_id",), "stix_id", list(wanted))}
         objs = []
-        for sid, r in wanted.items():
+        for sid, (mid, code, name, created) in wanted.items():
             if sid not in have:
-                parsed = _parse(0, mapping.member_identity(r.code, r.name, r.created), date_added)
+                parsed = _parse(0, mapping.member_identity(code, name, created), date_added)
                 assert isinstance(parsed, _Obj)
-                objs.append((parsed, None, r.id))
+                objs.append((parsed, None, mid))
         if objs:
             public = {"tlp": "clear", "classification": 0, "release_scope": "all", "release_consumers": True}
             self._store(conn, objs, date_added, (public, []))
