@@ -173,38 +173,3 @@ def test_reads_by_id_start_from_the_handle(world: Any, versions: list[str]) -> N
     assert "stix_handles" in plan[0] and "stix_id=?" in plan[0], plan
     assert not any("ix_stix_versions_latest_added" in step or "SCAN stix_versions" in step for step in plan), plan
 
-
-def test_a_fault_rolls_back_the_whole_envelope(world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Items, raw objects and the status resource share one transaction: a fault storing the raw objects leaves
-    neither the items stored before them nor a status."""
-    from sqlalchemy import func, select
-
-    from accord.errors import NotFound
-    from accord.stix.tables import stix_handles, taxii_status
-
-    svc = world.svc
-    uid = str(uuid.uuid4())
-    indicator = {"type": "indicator", "spec_version": "2.1", "id": f"indicator--{uuid.uuid4()}",
-                 "created": "2024-01-01T00:00:00.000Z", "modified": "2024-01-01T00:00:00.000Z",
-                 "pattern": "[ipv4-addr:value = '10.0.0.1']", "pattern_type": "stix",
-                 "valid_from": "2024-01-01T00:00:00.000Z"}
-
-    def counts() -> tuple[int, int]:
-        with svc.db.read() as conn:
-            return (conn.execute(select(func.count()).select_from(taxii_status)).scalar_one(),
-                    conn.execute(select(func.count()).select_from(stix_handles)).scalar_one())
-
-    def broken(*_: Any, **__: Any) -> None:
-        raise RuntimeError("disk on fire")
-
-    before = counts()
-    monkeypatch.setattr(svc.stix, "_ingest_raw", broken)
-    coll = svc.taxii.collection(HUB)
-    with pytest.raises(RuntimeError):
-        svc.taxii.add(world.p("alice"), coll, {"objects": [group(uid, "2024-01-01T00:00:00.000Z"), indicator]})
-    assert counts() == before
-    with pytest.raises(NotFound):
-        svc.items.get(world.p("alice"), f"entity--{uid}")
-    monkeypatch.undo()
-    st = svc.taxii.add(world.p("alice"), coll, {"objects": [group(uid, "2024-01-01T00:00:00.000Z"), indicator]})
-    assert st["success_count"] == 2 and svc.taxii.status(world.p("alice"), st["id"]) == st

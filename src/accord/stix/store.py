@@ -371,11 +371,12 @@ class StixStore:
                                                      stix_versions.c.version_key == keys[1]).values(latest=True))
 
     # ----- ingest ------------------------------------------------------------------------------------------
-    def _handling_for(self, obj: dict[str, Any], default: dict[str, Any],
-                      member_ids: dict[str, int]) -> tuple[dict[str, Any], list[int]] | str:
+    def _handling_for(self, obj: dict[str, Any], default: dict[str, Any], member_ids: dict[str, int],
+                      default_key: bytes | None = None) -> tuple[dict[str, Any], list[int]] | str:
+        """``default_key``: the cache key of ``default`` when the caller computed it once for a batch."""
         ext = (obj.get("extensions") or {}).get(mapping.EXTENSION_ID)
         if ext is None and not obj.get("object_marking_refs"):
-            key = orjson.dumps([default, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+            key = default_key or orjson.dumps([default, len(member_ids)], option=orjson.OPT_SORT_KEYS)
             cached = self._default_cache.get(key)
             if cached is None:
                 cached = self._handling_for({"extensions": {mapping.EXTENSION_ID: {}}}, default, member_ids)
@@ -427,10 +428,13 @@ class StixStore:
             else:
                 parsed.append(p)
         # Several versions of one id in a batch: the earliest goes first, the others once it is stored.
-        parsed.sort(key=lambda p: (p.id, p.key))
-        later = [p for prev, p in zip([None, *parsed], parsed, strict=False) if prev is not None and prev.id == p.id]
-        later_idx = {p.index for p in later}
-        parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
+        later: list[_Obj] = []
+        if len({p.id for p in parsed}) < len(parsed):  # rare: sort only then
+            parsed.sort(key=lambda p: (p.id, p.key))
+            later = [p for prev, p in zip([None, *parsed], parsed, strict=False)
+                     if prev is not None and prev.id == p.id]
+            later_idx = {p.index for p in later}
+            parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
         versions_of_items: list[_Obj] = []
         # Done last (each in a transaction of its own: an item's next version goes through Items), so the
         # status can ride in the main transaction only when there are none.
@@ -453,8 +457,7 @@ class StixStore:
                     versions_of_items.append(p)
                     continue
                 if ex is None and p.type != "sighting" and not p.body.get("revoked"):
-                    uid = p.id.split("--", 1)[1]
-                    comp = companions.get(uid) if p.type == "location" else None
+                    comp = companions.get(p.id.split("--", 1)[1]) if p.type == "location" else None
                     item = mapping.stix_to_item(p.body, comp.body if comp else None, default_handling)
                     if item is not None:
                         mapped.append((p, item))
@@ -565,15 +568,22 @@ class StixStore:
                     default_handling: dict[str, Any], member_ids: dict[str, int], date_added: str,
                     out: list[Outcome | None], request_id: str | None, absent: set[str]) -> None:
         groups: dict[str, tuple[tuple[dict[str, Any], list[int]], list[_Obj]]] = {}
+        # Most objects of a batch carry no handling of their own: one cache key, one group key for all of them.
+        default_key = orjson.dumps([default_handling, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+        shared: tuple[Any, str] | None = None
         for p in objs:
-            handling = self._handling_for(p.body, default_handling, member_ids)
+            handling = self._handling_for(p.body, default_handling, member_ids, default_key)
             if isinstance(handling, str):
                 out[p.index] = Outcome(p.id, p.version, False, handling)
                 continue
             if handling[0]["classification"] > principal.clearance:
                 out[p.index] = Outcome(p.id, p.version, False, "handling.classification: is above your clearance")
                 continue
-            key = orjson.dumps([handling[0], handling[1]], option=orjson.OPT_SORT_KEYS).decode()
+            if shared is not None and handling is shared[0]:
+                key = shared[1]
+            else:
+                key = orjson.dumps([handling[0], handling[1]], option=orjson.OPT_SORT_KEYS).decode()
+                shared = (handling, key)  # kept alive here, so the identity test above cannot be fooled
             groups.setdefault(key, (handling, []))[1].append(p)
         if not groups:
             return
