@@ -172,3 +172,4 @@ def test_reads_by_id_start_from_the_handle(world: Any, versions: list[str]) -> N
         plan = [r[3] for r in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql)]
     assert "stix_handles" in plan[0] and "stix_id=?" in plan[0], plan
     assert not any("ix_stix_versions_latest_added" in step or "SCAN stix_versions" in step for step in plan), plan
+

@@ -80,9 +80,13 @@ class AuditLog:
         at = clock.now()
         rows = []
         dumps, sort_keys, sha256 = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
+        # Bulk writes share one detail dict among their events (one per kind): serialised once each.
+        detail_of: dict[int, str] = {}
         for ev in events:
             seq += 1
-            detail = dumps(ev.detail or {}, option=sort_keys).decode()
+            detail = detail_of.get(id(ev.detail))
+            if detail is None:
+                detail = detail_of[id(ev.detail)] = dumps(ev.detail or {}, option=sort_keys).decode()
             # Inlined record_hash (the ingest hot path); verify() recomputes with record_hash itself.
             payload = dumps([seq, at, ev.request_id, ev.user_id, ev.member, ev.action, ev.item_id, detail])
             h = sha256(prev.encode() + payload).hexdigest()

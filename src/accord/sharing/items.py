@@ -503,16 +503,17 @@ class Items:
                     errors.setdefault(idx, []).append(FieldError(path, "no such item"))
 
     def create_many(self, principal: Principal, objects: Sequence[Any], request_id: str | None = None, *,
-                    allow_times: bool = False) -> builtins.list[BulkResult]:
+                    allow_times: bool = False, conn: Connection | None = None) -> builtins.list[BulkResult]:
         """Validate and store objects; each is accepted or rejected on its own, and a rejected object leaves
-        nothing behind. The accepted ones commit in one transaction."""
+        nothing behind. The accepted ones commit in one transaction: a new one, or the caller's write
+        transaction ``conn`` (a STIX ingest stores items and raw objects together)."""
         if not principal.can_write:
             raise PermissionDenied("your role may not share items")
         if len(objects) > self.settings.max_batch:
             raise LimitExceeded(f"at most {self.settings.max_batch} objects per request")
         with _gc_paused():
             batch = prepare_items(objects, self.settings, allow_times=allow_times)
-            return self.store_prepared(principal, batch, request_id)
+            return self.store_prepared(principal, batch, request_id, conn)
 
     def store_prepared(self, principal: Principal, batch: PreparedBatch, request_id: str | None = None,
                        conn: Connection | None = None) -> builtins.list[BulkResult]:

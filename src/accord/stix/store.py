@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, text, update
@@ -29,14 +29,12 @@ from accord.sharing.items import _select as _item_select
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
 from accord.stix.tables import stix_handles, stix_release, stix_versions
+from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
 
-__all__ = ["Outcome", "StixStore", "date_added_now"]
+__all__ = ["Finish", "Outcome", "StixStore", "date_added_now"]
 
-# Bodies of STIX objects being imported, by the id of the item they map to; read by the hook in the same thread.
-_verbatim: contextvars.ContextVar[dict[str, list[dict[str, Any]]] | None] = contextvars.ContextVar(
-    "accord_stix_verbatim", default=None)
 _CONSTANTS = {m["id"] for m in mapping.TLP_MARKINGS} | {mapping.EXTENSION_ID, mapping.ACCORD_IDENTITY}
 # Handling columns of a handle whose item governs it: never read by the policy, and the strictest values, so that
 # a query that forgot the join would fail closed.
@@ -64,6 +62,14 @@ class Outcome:
     message: str = ""
 
 
+# Called with every outcome of an ingest inside its last write transaction (see ``StixStore.ingest``).
+Finish = Callable[[Connection, list[Outcome]], None]
+
+
+def _final(out: list[Outcome | None]) -> list[Outcome]:
+    return [o if o is not None else Outcome("", "", False, "not processed") for o in out]
+
+
 @dataclass
 class _Obj:
     index: int
@@ -73,6 +79,30 @@ class _Obj:
     version: str
     key: str
     spec: str
+
+
+class _Handle(NamedTuple):
+    seq: int
+    item_seq: int | None
+    originator_id: int
+
+
+@dataclass
+class _Incoming:
+    """STIX objects being imported, for the hook that stores them (same thread, same transaction)."""
+
+    objs: dict[str, list[_Obj]]  # already parsed, by the id of the item they map to
+    absent: set[str]  # STIX ids checked missing in this transaction and not stored since: no lookup needed
+
+
+_verbatim: contextvars.ContextVar[_Incoming | None] = contextvars.ContextVar("accord_stix_verbatim", default=None)
+
+_HANDLE_COLUMNS = ("seq", "stix_id", "item_seq", "originator_id", "tlp", "classification", "release_scope",
+                   "release_consumers")
+_VERSION_COLUMNS = ("handle_seq", "stix_id", "stix_type", "version", "version_key", "date_added", "spec_version",
+                    "latest", "first", "body")
+_OWN_COLUMNS = _HANDLE_COLUMNS[4:]  # a handle's own handling, as in the policy's columns
+_BORROWED_ROW = tuple(_BORROWED[c] for c in _OWN_COLUMNS)
 
 
 def _parse(index: int, obj: Any, date_added: str) -> _Obj | Outcome:
@@ -92,17 +122,6 @@ def _parse(index: int, obj: Any, date_added: str) -> _Obj | Outcome:
     if not isinstance(spec, str) or len(spec) > 8:
         return Outcome(sid, version, False, "spec_version is not a version")
     return _Obj(index, obj, sid, stype, str(version), key, spec)
-
-
-def _bulk_insert(conn: Connection, table: Any, rows: list[dict[str, Any]]) -> None:
-    """executemany straight to the driver: SQLAlchemy's per-row parameter processing costs more than the insert
-    itself at bulk-ingest rates. Column names come from our own table definitions, never from input."""
-    cols = list(rows[0])
-    if conn.dialect.name == "sqlite":
-        sql = f"INSERT INTO {table.name} ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"  # noqa: S608
-        conn.exec_driver_sql(sql, [tuple(r[c] for c in cols) for r in rows])
-    else:
-        conn.execute(table.insert(), rows)
 
 
 def _merge(base: dict[str, Any] | None, generated: dict[str, Any]) -> dict[str, Any]:
@@ -135,7 +154,8 @@ class StixStore:
         return not _verbatim.get()
 
     def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
-        verbatim = _verbatim.get() or {}
+        incoming = _verbatim.get()
+        verbatim = incoming.objs if incoming is not None else {}
         # Items that came from STIX objects are stored as they came; only the others need their API shape.
         seqs = [w.seq for w in written if w.id not in verbatim]
         rows: list[Any] = []
@@ -146,23 +166,25 @@ class StixStore:
         date_added = date_added_now()
         pending: list[tuple[dict[str, Any], int, int]] = []
         generated_ids: list[str] = []
+        objs: list[tuple[_Obj, int | None, int]] = []
         for w in written:
-            bodies = verbatim.get(w.id)
-            if bodies is None:
-                bodies = mapping.item_to_stix(rendered[w.id], entity_types)
-                generated_ids.extend(b["id"] for b in bodies)
+            came = verbatim.get(w.id)
+            if came is not None:  # parsed on the way in: stored as they came
+                objs.extend((o, w.seq, w.originator_id) for o in came)
+                continue
+            bodies = mapping.item_to_stix(rendered[w.id], entity_types)
+            generated_ids.extend(b["id"] for b in bodies)
             pending.extend((b, w.seq, w.originator_id) for b in bodies)
         bases = self._latest_bodies(conn, generated_ids) if generated_ids else {}
         pending.extend(self._superseded(conn, [w for w in written if w.id not in verbatim and w.version > 1],
                                         pending))
-        objs = []
         for body, item_seq, originator_id in pending:
             if body["id"] in bases:
                 body = _merge(bases[body["id"]], body)
             parsed = _parse(0, body, date_added)
             if isinstance(parsed, _Obj):
                 objs.append((parsed, item_seq, originator_id))
-        self._store(conn, objs, date_added, None)
+        self._store(conn, objs, date_added, None, incoming.absent if incoming is not None else None)
         self._ensure_identities(conn, {w.originator_id for w in written}, date_added)
 
     def _superseded(self, conn: Connection, edited: list[WrittenItem],
@@ -237,17 +259,16 @@ class StixStore:
         return out
 
     def _ensure_identities(self, conn: Connection, member_ids: set[int], date_added: str) -> None:
-        rows = conn.execute(select(members.c.id, members.c.code, members.c.name, members.c.created)
-                            .where(members.c.id.in_(sorted(member_ids)))).all()
-        wanted = {mapping.member_identity_id(r.code): r for r in rows}
-        have = set(conn.execute(select(stix_handles.c.stix_id).where(stix_handles.c.stix_id.in_(list(wanted))))
-                   .scalars())
+        # Driver-level lookups: this runs in every item write, and the statements are tiny.
+        rows = rows_where_in(conn, "members", ("id", "code", "name", "created"), "id", sorted(member_ids))
+        wanted = {mapping.member_identity_id(code): (mid, code, name, created) for mid, code, name, created in rows}
+        have = {r[0] for r in rows_where_in(conn, "stix_handles", ("stix_id",), "stix_id", list(wanted))}
         objs = []
-        for sid, r in wanted.items():
+        for sid, (mid, code, name, created) in wanted.items():
             if sid not in have:
-                parsed = _parse(0, mapping.member_identity(r.code, r.name, r.created), date_added)
+                parsed = _parse(0, mapping.member_identity(code, name, created), date_added)
                 assert isinstance(parsed, _Obj)
-                objs.append((parsed, None, r.id))
+                objs.append((parsed, None, mid))
         if objs:
             public = {"tlp": "clear", "classification": 0, "release_scope": "all", "release_consumers": True}
             self._store(conn, objs, date_added, (public, []))
@@ -264,36 +285,36 @@ class StixStore:
         return [int(r[0]) for r in rows]
 
     def _store(self, conn: Connection, objs: Sequence[tuple[_Obj, int | None, int]], date_added: str,
-               own_handling: tuple[dict[str, Any], list[int]] | None) -> list[bool]:
+               own_handling: tuple[dict[str, Any], list[int]] | None, absent: set[str] | None = None) -> list[bool]:
         """Store object versions: ``(object, item_seq or None, originator_id)``. Raw objects (no item) take
-        ``own_handling`` = (handling columns, release member ids). Returns, per object, whether it was new."""
+        ``own_handling`` = (handling columns, release member ids). Returns, per object, whether it was new.
+        ``absent``: ids the caller checked missing in this transaction (not looked up again; those stored here
+        are removed from it)."""
         if not objs:
             return []
-        ids = sorted({o.id for o, _, _ in objs})
-        handles: dict[str, Any] = {}
-        for start in range(0, len(ids), 500):
-            for r in conn.execute(select(stix_handles.c.seq, stix_handles.c.stix_id)
-                                  .where(stix_handles.c.stix_id.in_(ids[start:start + 500]))):
-                handles[r.stix_id] = r.seq
-        new_ids = [o.id for o, _, _ in objs if o.id not in handles]
-        new_ids = list(dict.fromkeys(new_ids))
+        known = absent or set()
+        ids = sorted({o.id for o, _, _ in objs if o.id not in known})
+        handles: dict[str, Any] = dict(rows_where_in(conn, "stix_handles", ("stix_id", "seq"), "stix_id", ids))
+        new_ids = list(dict.fromkeys(o.id for o, _, _ in objs if o.id not in handles))
         if new_ids:
             seqs = self._allocate(conn, stix_handles, len(new_ids))
             first_of = {o.id: (item_seq, orig) for o, item_seq, orig in reversed(objs)}
-            hrows: list[dict[str, Any]] = []
-            rrows: list[dict[str, Any]] = []
+            own = tuple(own_handling[0][c] for c in _OWN_COLUMNS) if own_handling is not None else _BORROWED_ROW
+            release = own_handling[1] if own_handling is not None else []
+            hrows: list[tuple[Any, ...]] = []
+            rrows: list[tuple[int, int]] = []
             for seq, sid in zip(seqs, new_ids, strict=True):
                 item_seq, orig = first_of[sid]
-                cols = _BORROWED if item_seq is not None or own_handling is None else own_handling[0]
-                hrows.append({"seq": seq, "stix_id": sid, "item_seq": item_seq, "originator_id": orig, **cols})
-                if item_seq is None and own_handling is not None:
-                    rrows.extend({"member_id": m, "item_seq": seq} for m in own_handling[1])
+                hrows.append((seq, sid, item_seq, orig, *(_BORROWED_ROW if item_seq is not None else own)))
+                if item_seq is None:
+                    rrows.extend((m, seq) for m in release)
                 handles[sid] = seq
-            _bulk_insert(conn, stix_handles, hrows)
-            if rrows:
-                conn.execute(stix_release.insert(), rrows)
+            insert_rows(conn, stix_handles, _HANDLE_COLUMNS, hrows)
+            insert_rows(conn, stix_release, ("member_id", "item_seq"), rrows)
+            if absent is not None:
+                absent.difference_update(new_ids)
         fresh = set(new_ids)
-        vrows: list[dict[str, Any]] = []
+        vrows: list[tuple[Any, ...]] = []
         results: list[bool] = [False] * len(objs)
         slow: list[tuple[int, int, _Obj]] = []
         seen: set[tuple[int, str]] = set()
@@ -308,17 +329,16 @@ class StixStore:
                 results[n] = True
             else:
                 slow.append((n, h, o))
-        if vrows:
-            _bulk_insert(conn, stix_versions, vrows)
+        insert_rows(conn, stix_versions, _VERSION_COLUMNS, vrows)
         for n, h, o in slow:
             results[n] = self._add_version(conn, h, o, date_added)
         return results
 
     @staticmethod
-    def _vrow(handle: int, o: _Obj, date_added: str, latest: bool, first: bool) -> dict[str, Any]:
-        return {"handle_seq": handle, "stix_id": o.id, "stix_type": o.type, "version": o.version,
-                "version_key": o.key, "date_added": date_added, "spec_version": o.spec, "latest": latest,
-                "first": first, "body": orjson.dumps(o.body).decode()}
+    def _vrow(handle: int, o: _Obj, date_added: str, latest: bool, first: bool) -> tuple[Any, ...]:
+        """A ``stix_versions`` row (``_VERSION_COLUMNS``)."""
+        return (handle, o.id, o.type, o.version, o.key, date_added, o.spec, latest, first,
+                orjson.dumps(o.body).decode())
 
     def _add_version(self, conn: Connection, handle: int, o: _Obj, date_added: str) -> bool:
         # The object's versions by its handle (a few rows), flags read here rather than tested in SQL (see
@@ -335,7 +355,7 @@ class StixStore:
         unflag = [r.seq for r in have if r.first] if first else []
         if unflag:
             conn.execute(update(stix_versions).where(stix_versions.c.seq.in_(unflag)).values(first=False))
-        conn.execute(stix_versions.insert().values(**self._vrow(handle, o, date_added, latest, first)))
+        insert_rows(conn, stix_versions, _VERSION_COLUMNS, [self._vrow(handle, o, date_added, latest, first)])
         return True
 
     def reflag(self, conn: Connection, handle: int) -> None:
@@ -351,11 +371,12 @@ class StixStore:
                                                      stix_versions.c.version_key == keys[1]).values(latest=True))
 
     # ----- ingest ------------------------------------------------------------------------------------------
-    def _handling_for(self, obj: dict[str, Any], default: dict[str, Any],
-                      member_ids: dict[str, int]) -> tuple[dict[str, Any], list[int]] | str:
+    def _handling_for(self, obj: dict[str, Any], default: dict[str, Any], member_ids: dict[str, int],
+                      default_key: bytes | None = None) -> tuple[dict[str, Any], list[int]] | str:
+        """``default_key``: the cache key of ``default`` when the caller computed it once for a batch."""
         ext = (obj.get("extensions") or {}).get(mapping.EXTENSION_ID)
         if ext is None and not obj.get("object_marking_refs"):
-            key = orjson.dumps([default, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+            key = default_key or orjson.dumps([default, len(member_ids)], option=orjson.OPT_SORT_KEYS)
             cached = self._default_cache.get(key)
             if cached is None:
                 cached = self._handling_for({"extensions": {mapping.EXTENSION_ID: {}}}, default, member_ids)
@@ -382,13 +403,21 @@ class StixStore:
                 [member_ids[m] for m in codes])
 
     def ingest(self, principal: Principal, objects: Sequence[Any], default_handling: dict[str, Any],
-               request_id: str | None = None) -> list[Outcome]:
-        """Add STIX objects as ``principal``'s member. Returns one outcome per object, in order."""
+               request_id: str | None = None, finish: Finish | None = None) -> list[Outcome]:
+        """Add STIX objects as ``principal``'s member. Returns one outcome per object, in order.
+
+        New objects (mapped to items or stored raw) are written in one transaction; ``finish``, when given, is
+        called with every outcome inside the last write transaction of the call (TAXII stores its status
+        resource there), so a fault rolls back the objects and their status together."""
         date_added = date_added_now()
         out: list[Outcome | None] = [None] * len(objects)
         if not principal.can_write:
-            return [Outcome(str(o.get("id", "")) if isinstance(o, dict) else "", "", False,
-                            "your role may not share objects") for o in objects]
+            denied = [Outcome(str(o.get("id", "")) if isinstance(o, dict) else "", "", False,
+                              "your role may not share objects") for o in objects]
+            if finish is not None:
+                with self.db.write() as conn:
+                    finish(conn, denied)
+            return denied
         parsed: list[_Obj] = []
         for i, raw in enumerate(objects):
             p = _parse(i, raw, date_added)
@@ -399,78 +428,89 @@ class StixStore:
             else:
                 parsed.append(p)
         # Several versions of one id in a batch: the earliest goes first, the others once it is stored.
-        parsed.sort(key=lambda p: (p.id, p.key))
-        later = [p for prev, p in zip([None, *parsed], parsed, strict=False) if prev is not None and prev.id == p.id]
-        later_idx = {p.index for p in later}
-        parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
-        with self.db.read() as conn:
+        later: list[_Obj] = []
+        if len({p.id for p in parsed}) < len(parsed):  # rare: sort only then
+            parsed.sort(key=lambda p: (p.id, p.key))
+            later = [p for prev, p in zip([None, *parsed], parsed, strict=False)
+                     if prev is not None and prev.id == p.id]
+            later_idx = {p.index for p in later}
+            parsed = sorted((p for p in parsed if p.index not in later_idx), key=lambda p: p.index)
+        versions_of_items: list[_Obj] = []
+        # Done last (each in a transaction of its own: an item's next version goes through Items), so the
+        # status can ride in the main transaction only when there are none.
+        tail = bool(later)
+        with self.db.write() as conn:
             member_ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
             existing = self._existing(conn, [p.id for p in parsed])
-        mapped: list[tuple[_Obj, dict[str, Any]]] = []
-        versions_of_items: list[tuple[_Obj, dict[str, Any] | None]] = []
-        raw_objs: list[_Obj] = []
-        companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
-        used_companions: set[str] = set()
-        for p in parsed:
-            ex = existing.get(p.id)
-            if ex is not None and ex.originator_id != principal.member_id:
-                out[p.index] = Outcome(p.id, p.version, False, "an object with this id belongs to another member")
-                continue
-            if ex is not None and (ex.item_seq is not None):
-                versions_of_items.append((p, None))
-                continue
-            if ex is None and p.type != "sighting" and not p.body.get("revoked"):
-                uid = p.id.split("--", 1)[1]
-                comp = companions.get(uid) if p.type == "location" else None
-                item = mapping.stix_to_item(p.body, comp.body if comp else None, default_handling)
-                if item is not None:
-                    mapped.append((p, item))
-                    if comp is not None:
-                        used_companions.add(comp.id)
+            absent = {p.id for p in parsed if p.id not in existing}
+            mapped: list[tuple[_Obj, dict[str, Any]]] = []
+            raw_objs: list[_Obj] = []
+            companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
+            used_companions: set[str] = set()
+            for p in parsed:
+                ex = existing.get(p.id)
+                if ex is not None and ex.originator_id != principal.member_id:
+                    out[p.index] = Outcome(p.id, p.version, False,
+                                           "an object with this id belongs to another member")
                     continue
-            raw_objs.append(p)
-        raw_objs = [p for p in raw_objs if p.id not in used_companions]
-        self._ingest_mapped(principal, mapped, companions, used_companions, raw_objs, out, request_id)
-        for p, _ in versions_of_items:
+                if ex is not None and (ex.item_seq is not None):
+                    versions_of_items.append(p)
+                    continue
+                if ex is None and p.type != "sighting" and not p.body.get("revoked"):
+                    comp = companions.get(p.id.split("--", 1)[1]) if p.type == "location" else None
+                    item = mapping.stix_to_item(p.body, comp.body if comp else None, default_handling)
+                    if item is not None:
+                        mapped.append((p, item))
+                        if comp is not None:
+                            used_companions.add(comp.id)
+                        continue
+                raw_objs.append(p)
+            raw_objs = [p for p in raw_objs if p.id not in used_companions]
+            self._ingest_mapped(conn, principal, mapped, companions, used_companions, raw_objs, out, request_id,
+                                absent)
+            self._ingest_raw(conn, principal, raw_objs, default_handling, member_ids, date_added, out, request_id,
+                             absent)
+            tail = tail or bool(versions_of_items)
+            if finish is not None and not tail:
+                finish(conn, _final(out))
+        for p in versions_of_items:
             out[p.index] = self._ingest_item_version(principal, p, default_handling, date_added, request_id)
-        self._ingest_raw(principal, raw_objs, default_handling, member_ids, date_added, out, request_id)
         if later:
             for p, o in zip(later, self.ingest(principal, [p.body for p in later], default_handling, request_id),
                             strict=True):
                 out[p.index] = o
-        return [o if o is not None else Outcome("", "", False, "not processed") for o in out]
+        if finish is not None and tail:
+            with self.db.write() as conn:
+                finish(conn, _final(out))
+        return _final(out)
 
     def _is_member_identity(self, sid: str) -> bool:
         with self.db.read() as conn:
             codes = conn.execute(select(members.c.code)).scalars().all()
         return sid in {mapping.member_identity_id(c) for c in codes}
 
-    def _existing(self, conn: Connection, ids: list[str]) -> dict[str, Any]:
-        out = {}
-        uniq = sorted(set(ids))
-        for start in range(0, len(uniq), 500):
-            for r in conn.execute(select(stix_handles.c.seq, stix_handles.c.stix_id, stix_handles.c.item_seq,
-                                         stix_handles.c.originator_id)
-                                  .where(stix_handles.c.stix_id.in_(uniq[start:start + 500]))):
-                out[r.stix_id] = r
-        return out
+    @staticmethod
+    def _existing(conn: Connection, ids: list[str]) -> dict[str, _Handle]:
+        rows = rows_where_in(conn, "stix_handles", ("stix_id", "seq", "item_seq", "originator_id"), "stix_id",
+                             sorted(set(ids)))
+        return {r[0]: _Handle(*r[1:]) for r in rows}
 
-    def _ingest_mapped(self, principal: Principal, mapped: list[tuple[_Obj, dict[str, Any]]],
+    def _ingest_mapped(self, conn: Connection, principal: Principal, mapped: list[tuple[_Obj, dict[str, Any]]],
                        companions: dict[str, _Obj], used: set[str], raw_objs: list[_Obj],
-                       out: list[Outcome | None], request_id: str | None) -> None:
+                       out: list[Outcome | None], request_id: str | None, absent: set[str]) -> None:
         if not mapped:
             return
-        verbatim: dict[str, list[dict[str, Any]]] = {}
+        verbatim: dict[str, list[_Obj]] = {}
         for p, item in mapped:
-            bodies = [p.body]
+            came = [p]
             comp = companions.get(p.id.split("--", 1)[1])
             if p.type == "location" and comp is not None and comp.id in used:
-                bodies.append(comp.body)
-            verbatim[item["id"]] = bodies
-        token = _verbatim.set(verbatim)
+                came.append(comp)
+            verbatim[item["id"]] = came
+        token = _verbatim.set(_Incoming(verbatim, absent))
         try:
             results: list[Any] = self.items.create_many(principal, [item for _, item in mapped], request_id,
-                                                        allow_times=True)
+                                                        allow_times=True, conn=conn)
         finally:
             _verbatim.reset(token)
         for r, (p, _item) in zip(results, mapped, strict=True):
@@ -506,7 +546,7 @@ class StixStore:
         if latest is None or p.key > latest.version_key:
             item = mapping.stix_to_item(p.body, None, default_handling) if p.type != "sighting" else None
             if item is not None:
-                token = _verbatim.set({item["id"]: [p.body]})
+                token = _verbatim.set(_Incoming({item["id"]: [p]}, set()))
                 try:
                     self.items.import_version(principal, item, revoked=bool(p.body.get("revoked")),
                                               request_id=request_id)
@@ -524,35 +564,42 @@ class StixStore:
                                                 request_id, {"version": p.version, "via": principal.via})])
         return Outcome(p.id, p.version, ok, "" if ok else "this version of the object is already present")
 
-    def _ingest_raw(self, principal: Principal, objs: list[_Obj], default_handling: dict[str, Any],
-                    member_ids: dict[str, int], date_added: str, out: list[Outcome | None],
-                    request_id: str | None) -> None:
+    def _ingest_raw(self, conn: Connection, principal: Principal, objs: list[_Obj],
+                    default_handling: dict[str, Any], member_ids: dict[str, int], date_added: str,
+                    out: list[Outcome | None], request_id: str | None, absent: set[str]) -> None:
         groups: dict[str, tuple[tuple[dict[str, Any], list[int]], list[_Obj]]] = {}
+        # Most objects of a batch carry no handling of their own: one cache key, one group key for all of them.
+        default_key = orjson.dumps([default_handling, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+        shared: tuple[Any, str] | None = None
         for p in objs:
-            handling = self._handling_for(p.body, default_handling, member_ids)
+            handling = self._handling_for(p.body, default_handling, member_ids, default_key)
             if isinstance(handling, str):
                 out[p.index] = Outcome(p.id, p.version, False, handling)
                 continue
             if handling[0]["classification"] > principal.clearance:
                 out[p.index] = Outcome(p.id, p.version, False, "handling.classification: is above your clearance")
                 continue
-            key = orjson.dumps([handling[0], handling[1]], option=orjson.OPT_SORT_KEYS).decode()
+            if shared is not None and handling is shared[0]:
+                key = shared[1]
+            else:
+                key = orjson.dumps([handling[0], handling[1]], option=orjson.OPT_SORT_KEYS).decode()
+                shared = (handling, key)  # kept alive here, so the identity test above cannot be fooled
             groups.setdefault(key, (handling, []))[1].append(p)
         if not groups:
             return
-        with self.db.write() as conn:
-            added: list[list[str]] = []
-            for handling, group in groups.values():
-                results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling)
-                for p, ok in zip(group, results, strict=True):
-                    out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
-                    if ok:
-                        added.append([p.id, p.version])
-            if added:
-                # One record per transaction naming every object and version stored (bulk rates; same trail).
-                self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code,
-                                                    added[0][0] if len(added) == 1 else None, request_id,
-                                                    {"objects": added, "via": principal.via})])
+        added: list[list[str]] = []
+        for handling, group in groups.values():
+            results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling,
+                                  absent)
+            for p, ok in zip(group, results, strict=True):
+                out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
+                if ok:
+                    added.append([p.id, p.version])
+        if added:
+            # One record per transaction naming every object and version stored (bulk rates; same trail).
+            self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code,
+                                                added[0][0] if len(added) == 1 else None, request_id,
+                                                {"objects": added, "via": principal.via})])
 
     def check_member_ids(self, codes: Sequence[str]) -> None:
         with self.db.read() as conn:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy import Connection, and_, func, or_, select, tuple_
 
 from accord import clock
 from accord.audit.chain import AuditEvent
@@ -249,10 +249,18 @@ class TaxiiService:
 
             raise LimitExceeded(f"at most {self.settings.max_batch} objects per request")
         stamp = clock.format_ts(clock.utcnow())
-        outcomes = self.store.ingest(principal, objects, coll.default_handling, request_id)
-        return self._save_status(principal, stamp, outcomes)
+        saved: list[dict[str, Any]] = []
 
-    def _save_status(self, principal: Principal, stamp: str, outcomes: list[Outcome]) -> dict[str, Any]:
+        def save(conn: Connection, outcomes: list[Outcome]) -> None:
+            # In the objects' own transaction: a status resource exists exactly when what it reports does.
+            saved.append(self._save_status(conn, principal, stamp, outcomes))
+
+        self.store.ingest(principal, objects, coll.default_handling, request_id, finish=save)
+        return saved[0]
+
+    @staticmethod
+    def _save_status(conn: Connection, principal: Principal, stamp: str, outcomes: list[Outcome]
+                     ) -> dict[str, Any]:
         ok = [{"id": o.id, "version": o.version} for o in outcomes if o.ok]
         bad = [{"id": o.id, "version": o.version, "message": o.message} for o in outcomes if not o.ok]
         status: dict[str, Any] = {"id": str(uuid.uuid4()), "status": "complete", "request_timestamp": stamp,
@@ -262,9 +270,8 @@ class TaxiiService:
             status["successes"] = ok
         if bad:
             status["failures"] = bad
-        with self.db.write() as conn:
-            conn.execute(taxii_status.insert().values(id=status["id"], user_id=principal.user_id,
-                                                      request_timestamp=stamp, body=orjson.dumps(status).decode()))
+        conn.execute(taxii_status.insert().values(id=status["id"], user_id=principal.user_id,
+                                                  request_timestamp=stamp, body=orjson.dumps(status).decode()))
         return status
 
     def status(self, principal: Principal, status_id: str) -> dict[str, Any]:
