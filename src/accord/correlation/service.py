@@ -30,7 +30,7 @@ from accord.correlation import identifiers as ident
 from accord.correlation.names import (
     NameForm,
     analyse,
-    best_score,
+    best_scores,
     blocking_keys,
     dump_form,
     least_hits,
@@ -405,20 +405,21 @@ class Correlation:
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
-        for s in seqs:
-            if s not in by_item:
-                continue
-            score, reasons, matched = best_score(forms, by_item[s])
+        found = [s for s in seqs if s in by_item]
+        for s, (score, reasons, matched) in zip(found, best_scores(forms, [by_item[s] for s in found],
+                                                                   threshold=th), strict=True):
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
                     primary.add(s)
+        if not limit:
+            return out  # every caller without a limit orders the results itself, by score and item
         # On equal scores, more of an entity's names agreeing is stronger evidence (see `supports`), and then its
         # own name rather than one of its aliases.
         scored = [(r.score, by_item[r.seq]) for r in out]
         support = {r.seq: n for r, n in zip(out, supports(forms, scored, limit), strict=True)}
         out.sort(key=lambda r: (-r.score, -support[r.seq], r.seq not in primary, r.seq))
-        return out[:limit] if limit else out
+        return out[:limit]
 
     def _near(self, conn: Connection, cond: _Cond, params: dict[str, Any],
               noisy_out: list[str] | None = None) -> list[Related]:
