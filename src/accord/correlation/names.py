@@ -15,11 +15,12 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from rapidfuzz import fuzz
+import numpy as np
+from rapidfuzz import fuzz, process
 from rigour.text.translit import ascii_text
 
 _P = ParamSpec("_P")
@@ -51,7 +52,8 @@ def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
     return deco
 
 
-__all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "blocking_keys", "dump_form", "load_form",
+__all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "best_scores", "blocking_keys", "dump_form",
+           "load_form",
            "normalise", "skeleton", "supports"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
@@ -85,6 +87,17 @@ _INITIAL_HAMZA_YEH = re.compile(r"(?<![^\W\d_])ئ")
 # g of Moroccan spelling ("ڭلميم", Guelmim).
 _INITIAL_NG = re.compile(r"(?<![^\W\d_])ڭ")
 _DOUBLES = re.compile(r"(.)\1+")
+
+
+def _run_letter(m: re.Match[str]) -> str:
+    return m.group(1)
+
+
+def _undouble(text: str) -> str:
+    """A run of one letter as that letter once. Not ``_DOUBLES.sub(r"\\1", ...)``: a template replacement goes
+    through Python code in `re` on every call, several microseconds, and this runs for every word analysed and
+    every pair of names scored; most texts have no run at all."""
+    return _DOUBLES.sub(_run_letter, text) if _DOUBLES.search(text) else text
 _NON_CLASS = re.compile("[^abdfhjklmnrstvwy|]")
 # Arabic script writes a doubled consonant once (with a shadda, mostly left out): the same consonant letter twice
 # is two consonants with an unwritten vowel between ("ممبئی", Mumbai; "مسساگا", Mississauga). The shape keeps
@@ -221,7 +234,7 @@ def _arabic_word(w: str, article: bool, other: bool = False) -> tuple[tuple[str,
         lat = "a" + lat
     lat = _NON_ALNUM.sub("", lat)
     if lat:
-        out.append((lat, _DOUBLES.sub(r"\1", _NON_CLASS.sub("", sh)).replace("|", "")))
+        out.append((lat, _undouble(_NON_CLASS.sub("", sh)).replace("|", "")))
     return tuple(out)
 
 
@@ -265,7 +278,7 @@ def shape(token: str) -> str:
         t = t.replace(a, b)
     # c before e, i, y is s in the Romance languages and ts in the Slavic ones ("Valencia", "Zenica").
     t = _SOFT_C.sub("s", t).translate(_SINGLE).translate(_SHAPE_VOWELS)
-    return _DOUBLES.sub(r"\1", t)
+    return _undouble(t)
 
 
 @_memo(200_000)
@@ -274,13 +287,13 @@ def _skeletons(sh: str) -> tuple[str, str]:
     v, h and folds voiced/unvoiced pairs. A word that starts with a vowel keeps an "a" mark: every script
     writes that vowel (Arabic with an alif), and it tells "Essen" (asn) from "Sana" (sn)."""
     initial = sh[:1] == "a"
-    sk = _DOUBLES.sub(r"\1", _MARKS.sub("", sh))
+    sk = _undouble(_MARKS.sub("", sh))
     # A final h is usually a written ta marbuta or a Latin "-ah"/"-hi" ending, not a consonant heard.
     if len(sk) > 1 and sk.endswith("h"):
         sk = sk[:-1]
     if initial:
         sk = "a" + sk
-    return sk.translate(_STRICT), _DOUBLES.sub(r"\1", sk.translate(_LOOSE))
+    return sk.translate(_STRICT), _undouble(sk.translate(_LOOSE))
 
 
 def skeleton(token: str) -> str:
@@ -290,7 +303,7 @@ def skeleton(token: str) -> str:
 
 def loose(skel: str) -> str:
     """A coarser class key over a skeleton (h dropped, voiced/unvoiced and g/j/k folded)."""
-    return _DOUBLES.sub(r"\1", skel.translate(_LOOSE))
+    return _undouble(skel.translate(_LOOSE))
 
 
 @dataclass(frozen=True, eq=False, slots=True)
@@ -403,8 +416,8 @@ def _build_one(name: str, lat: str, script: str, pairs: tuple[tuple[str, str], .
     toks = tuple(t for t, _ in kept)
     info = [_token(w, sh, arabic) for w, sh in kept]
     skels = tuple(i[0] for i in info if i[0])
-    joined = _DOUBLES.sub(r"\1", "".join(skels))
-    lo = _DOUBLES.sub(r"\1", "".join(i[1] for i in info))
+    joined = _undouble("".join(skels))
+    lo = _undouble("".join(i[1] for i in info))
     return NameForm(name, lat, toks, skels, script, joined, lo, " ".join(toks), " ".join(skels),
                     "".join(sh for _, sh in kept), "".join(i[2] for i in info))
 
@@ -466,7 +479,7 @@ def _keys(form: NameForm) -> set[str]:
 
 def _vowel_key(sh: str) -> str:
     initial = sh[:1] == "a"
-    v = _DOUBLES.sub(r"\1", sh.replace("a", "").replace("v", "w"))
+    v = _undouble(sh.replace("a", "").replace("v", "w"))
     if len(v) > 1 and v.endswith("h"):
         v = v[:-1]
     return ("a" if initial else "") + v
@@ -489,7 +502,7 @@ def _abjad(arabic: NameForm, other: NameForm) -> float:
         shapes += ["a" + other.shape[2:], "a" + other.short[2:]]
     for o in shapes:
         if "v" in o:
-            best = max(best, fuzz.ratio(a, _DOUBLES.sub(r"\1", o.replace("v", "w"))),
+            best = max(best, fuzz.ratio(a, _undouble(o.replace("v", "w"))),
                        fuzz.ratio(a, o.replace("v", "f")))
         else:
             best = max(best, fuzz.ratio(a, o))
@@ -552,19 +565,129 @@ def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
     """Best score over the (query name, candidate name or alias) pairs; returns score, reasons, matched name.
     With ``keyed``, only the pairs sharing the most blocking keys are scored (a pair sharing fewer is rarely the
     best, and an entity with names in three scripts against another would otherwise cost nine comparisons)."""
-    best: tuple[float, list[str], str] = (0.0, [], "")
-    cands = list(candidates)
-    if keyed:
-        shared = [(len(form_keys(q) & form_keys(c)), q, c) for q in queries for c in cands]
-        top = max((n for n, _, _ in shared), default=0)
-        pairs = [(q, c) for n, q, c in shared if n and n >= top - 1]
-    else:
-        pairs = [(q, c) for q in queries for c in cands]
-    for q, c in pairs:
-        s, r = _pair_score(q, c)
-        if s > best[0]:
-            best = (s, r, c.original)
-    return best
+    return best_scores(list(queries), [list(candidates)], keyed=keyed)[0]
+
+
+def _keyed_pairs(queries: Sequence[NameForm], cands: Sequence[NameForm], keyed: bool,
+                 stored: bool = False) -> list[tuple[NameForm, NameForm]]:
+    if not keyed:
+        return [(q, c) for q in queries for c in cands]
+    # The queries' keys are memoised (the same forms meet every candidate); so are those of candidates held in
+    # memory (`NameIndex`), but not those of candidates read from the store (``stored``): they are new objects on
+    # every query, and memoising them only filled the memo (3 us a name instead of 1).
+    qkeys = [form_keys(q) for q in queries]
+    ckeys = [blocking_keys(c) if stored else form_keys(c) for c in cands]
+    shared = [(len(qk & ck), q, c) for q, qk in zip(queries, qkeys, strict=True) for c, ck in zip(cands, ckeys,
+                                                                                                 strict=True)]
+    top = max((n for n, _, _ in shared), default=0)
+    return [(q, c) for n, q, c in shared if n and n >= top - 1]
+
+
+def _abjad_targets(other: NameForm) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The strings `_abjad` compares an Arabic-script shape with, for the non-Arabic name ``other``: those of
+    its shape and short shape, and those of the bare-alif variants (used only when the Arabic shape starts with
+    a bare alif, see `_abjad`)."""
+    def variants(o: str) -> tuple[str, ...]:
+        return (_undouble(o.replace("v", "w")), o.replace("v", "f")) if "v" in o else (o,)
+    base = (*variants(other.shape), *variants(other.short))
+    alif: tuple[str, ...] = ()
+    if other.shape[:2] == "ay" and other.shape[2:3] not in ("", "a", "w", "y"):
+        alif = (*variants("a" + other.shape[2:]), *variants("a" + other.short[2:]))
+    return base, alif
+
+
+def _ratios(scorer: Any, a: list[str], b: list[str]) -> Any:
+    """``scorer(a[i], b[i])`` for every i, in one call into rapidfuzz (the same C functions `_one_pair_score`
+    calls one by one, so the same values)."""
+    return process.cpdist(a, b, scorer=scorer, dtype=np.float64, workers=1)
+
+
+def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]], keyed: bool = True,
+                threshold: float = 0.0, stored: bool = False) -> list[tuple[float, list[str], str]]:
+    """`best_score` for each group of candidate names (one group per candidate item), with every pair scored in a
+    few bulk calls: scoring some 140 pairs one Python call at a time was a third of correlating a new entity.
+    The arithmetic is `_one_pair_score`'s, term for term in the same order, so the scores are the same floats;
+    reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``.
+    ``stored``: the candidates were just read from the store (see `_keyed_pairs`)."""
+    pairs: list[tuple[int, NameForm, NameForm]] = []
+    for g, cands in enumerate(groups):
+        pairs.extend((g, q, c) for q, c in _keyed_pairs(queries, cands, keyed, stored))
+    # Each pair is one comparison, or two when a Latin name with a second reading meets Arabic script.
+    ev_pair: list[int] = []
+    xs: list[NameForm] = []
+    ys: list[NameForm] = []
+    for p, (_, q, c) in enumerate(pairs):
+        if q.script == "Arabic" and c.other is not None:
+            sub: tuple[tuple[NameForm, NameForm], ...] = ((q, c), (q, c.other))
+        elif c.script == "Arabic" and q.other is not None:
+            sub = ((q, c), (q.other, c))
+        else:
+            sub = ((q, c),)
+        for x, y in sub:
+            ev_pair.append(p)
+            xs.append(x)
+            ys.append(y)
+    scores: list[float] = []
+    if xs:
+        tx, ty = [x.token_text for x in xs], [y.token_text for y in ys]
+        sx, sy = [x.skeleton_text for x in xs], [y.skeleton_text for y in ys]
+        lat = np.maximum(_ratios(fuzz.token_sort_ratio, tx, ty), 0.9 * _ratios(fuzz.token_set_ratio, tx, ty)) / 100.0
+        sk_tokens = np.maximum(_ratios(fuzz.token_sort_ratio, sx, sy),
+                               0.9 * _ratios(fuzz.token_set_ratio, sx, sy)) / 100.0
+        sk_joined = _ratios(fuzz.ratio, [x.joined for x in xs], [y.joined for y in ys]) / 100.0
+        sk_loose = LOOSE_W * _ratios(fuzz.ratio, [x.loose for x in xs], [y.loose for y in ys]) / 100.0
+        sk = np.maximum(np.maximum(sk_tokens, sk_joined), sk_loose)
+        # "As Arabic writes it", for the comparisons with exactly one name in Arabic script (see `_abjad`).
+        cross = np.array([(x.script == "Arabic") != (y.script == "Arabic") for x, y in zip(xs, ys, strict=True)])
+        same = np.array([x.script == y.script for x, y in zip(xs, ys, strict=True)])
+        # Each such comparison has a run of target strings; its score is the best over the run.
+        abj_ev: list[int] = []
+        starts: list[int] = []
+        abj_a: list[str] = []
+        abj_t: list[str] = []
+        targets_of: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
+        for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
+            if not cross[i]:
+                continue
+            ar, other = (x, y) if x.script == "Arabic" else (y, x)
+            a = ar.shape
+            tg = targets_of.get(id(other))
+            if tg is None:
+                tg = targets_of[id(other)] = _abjad_targets(other)
+            base, alif = tg
+            targets = base + alif if alif and a[:1] == "a" and a[1:2] != "y" else base
+            abj_ev.append(i)
+            starts.append(len(abj_t))
+            abj_a.extend([a] * len(targets))
+            abj_t.extend(targets)
+        best = np.zeros(len(xs))
+        if abj_ev:
+            best[abj_ev] = np.maximum(0.0, np.maximum.reduceat(_ratios(fuzz.ratio, abj_a, abj_t), starts))
+        abj = best / 100.0
+        score = np.where(cross, np.maximum(W_SK * sk + W_LAT * lat + W_ABJ * abj, lat),
+                         np.where(same, np.maximum(lat, 0.85 * sk + 0.15 * lat),
+                                  np.maximum(0.75 * sk + 0.25 * lat, lat)))
+        empty = [not x.tokens or not y.tokens for x, y in zip(xs, ys, strict=True)]
+        scores = [0.0 if e else round(min(1.0, v), 3) for v, e in zip(score.tolist(), empty, strict=True)]
+    pair_score = [0.0] * len(pairs)
+    for p, v in zip(ev_pair, scores, strict=True):
+        if v > pair_score[p]:
+            pair_score[p] = v
+    # The first pair with the highest score wins, as in a loop over the pairs in order.
+    won: list[int | None] = [None] * len(groups)
+    for p, (g, _, _) in enumerate(pairs):
+        w = won[g]
+        if pair_score[p] > (0.0 if w is None else pair_score[w]):
+            won[g] = p
+    out: list[tuple[float, list[str], str]] = []
+    for w in won:
+        if w is None:
+            out.append((0.0, [], ""))
+            continue
+        _, q, c = pairs[w]
+        reasons = _pair_score(q, c)[1] if pair_score[w] >= threshold else []
+        out.append((pair_score[w], reasons, c.original))
+    return out
 
 
 SUPPORT_GAP = 0.02
@@ -643,8 +766,8 @@ class NameIndex:
             for item in self.postings.get(k, ()):
                 counts[item] = counts.get(item, 0) + 1
         out = []
-        for item in shortlist(counts, self.shortlist, least_hits(qs)):
-            s, r, m = best_score(qs, self.names[item])
+        seqs = shortlist(counts, self.shortlist, least_hits(qs))
+        for item, (s, r, m) in zip(seqs, best_scores(qs, [self.names[i] for i in seqs]), strict=True):
             if s > 0:
                 out.append(Match(s, item, r, m))
         # On equal scores, more of an entity's names agreeing is stronger evidence (see `supports`), and then its

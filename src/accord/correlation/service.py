@@ -30,7 +30,7 @@ from accord.correlation import identifiers as ident
 from accord.correlation.names import (
     NameForm,
     analyse,
-    best_score,
+    best_scores,
     blocking_keys,
     dump_form,
     least_hits,
@@ -79,6 +79,19 @@ class Related:
 
 def _key(raw: str) -> str:
     return raw if len(raw) <= 250 else raw[:200] + "#" + hashlib.sha256(raw.encode()).hexdigest()[:40]
+
+
+def _padded(n: int) -> int:
+    """Statements taking one parameter per key are built for a multiple of 8 keys, the rest given a key no item
+    carries: built for every key count, the first call with each new count paid several milliseconds of
+    compilation (a dozen of the first hundred entities written)."""
+    return -(-n // 8) * 8
+
+
+def _key_params(keys: Sequence[str], n: int = 0) -> dict[str, str]:
+    """Parameters k0, k1... for ``keys``, padded to ``_padded`` (or ``n``) with the empty key, which no item
+    carries (every stored key has a kind prefix)."""
+    return {f"k{i}": keys[i] if i < len(keys) else "" for i in range(max(n, _padded(len(keys))))}
 
 
 def _describe(key: str) -> dict[str, str]:
@@ -163,33 +176,37 @@ class Correlation:
                                                "script": f.script, "form": dump_form(f)}
                                               for i, f in enumerate(forms)])
 
-    def _index_many(self, conn: Connection, written: list[WrittenItem]) -> None:
-        """``_index`` for a batch: one delete and one insert per table."""
+    def _index_many(self, conn: Connection, written: list[WrittenItem]) -> dict[int, list[NameForm]]:
+        """``_index`` for a batch: one delete and one insert per table. Returns each item's analysed names, which
+        the notices of the same write use rather than reading them back."""
         # Replace whatever is indexed for these items: a first version normally has nothing, but a rebuild may
         # have indexed an item still queued for the deriver.
         again = [w.seq for w in written]
         for start in range(0, len(again), 500):
             chunk = again[start:start + 500]
-            conn.execute(delete(corr_keys).where(corr_keys.c.item_seq.in_(chunk)))
-            conn.execute(delete(corr_names).where(corr_names.c.item_seq.in_(chunk)))
+            # Plain SQL: a DELETE built by SQLAlchemy for each write cost more to compile than to run.
+            marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(chunk))
+            for table in (corr_keys.name, corr_names.name):
+                conn.exec_driver_sql(f"DELETE FROM {table} WHERE item_seq IN ({marks})", tuple(chunk))  # noqa: S608
         key_rows: list[tuple[str, int]] = []
         name_rows: list[tuple[int, int, str, str, str, str]] = []
+        analysed: dict[int, list[NameForm]] = {}
         for w in written:
             if w.revoked:
                 continue
             content = w.draft.content
             key_rows.extend((k, w.seq) for k in sorted(self.keys_of(w.kind, content, w.draft.identifiers, w.id)))
-            for i, n in enumerate(self.names_of(w.kind, content)):
-                f = analyse(n)
-                name_rows.append((w.seq, i, f.original, f.latin, f.script, dump_form(f)))
+            forms = analysed[w.seq] = [analyse(n) for n in self.names_of(w.kind, content)]
+            name_rows.extend((w.seq, i, f.original, f.latin, f.script, dump_form(f)) for i, f in enumerate(forms))
         insert_rows(conn, corr_keys, ("key", "item_seq"), key_rows)
         insert_rows(conn, corr_names, ("item_seq", "ord", "name", "latin", "script", "form"), name_rows)
+        return analysed
 
     def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
-        self._index_many(conn, written)
+        analysed = self._index_many(conn, written)
         for w in written:
             if not w.revoked and w.draft.discoverable:
-                self._notify(conn, w.seq)
+                self._notify(conn, w.seq, w, analysed.get(w.seq))
 
     # ----- finding related items -------------------------------------------------------------------------
     # Round trips per call of `related`: the item's own keys (exclusions folded in), one statement for every
@@ -300,13 +317,14 @@ class Correlation:
 
     def related(self, conn: Connection, seq: int, principal: Principal | None,
                 noisy_out: list[str] | None = None, *, notices_for: int | None = None,
-                reached: Iterable[int] = ()) -> list[Related]:
+                reached: Iterable[int] = (), names: list[NameForm] | None = None) -> list[Related]:
         """Items related to item ``seq``. With a principal, only items that principal may see (the caller has
         already checked that ``seq`` itself is visible); without, every item (for notices). ``notices_for``
         (the item's originator) narrows the name candidates to other members' discoverable items, the only ones
         a notice can be about: name scoring is the costly step, and bulk imports are mostly one member's.
         ``reached`` (the members the item is released to) narrows them further: a member who may already see
-        the item, or whose item is released to every member, is never told of it."""
+        the item, or whose item is released to every member, is never told of it. ``names``: the item's analysed
+        names when the caller has them (the write that just stored them), else they are read from the store."""
         params: dict[str, Any] = {"me": seq}
         own = set(conn.execute(self._stmt("own_keys"), params).scalars())
         cond = self._base(principal)
@@ -332,8 +350,9 @@ class Correlation:
                 else:
                     put(Related(other, "place-name", 0.9, ["names the same place"]))
         if any(k[0] == "n" for k in own):
-            names = [load_form(r.name, r.latin, r.script, r.form) for r in conn.execute(self._stmt("own_names"),
-                                                                                     params)]
+            if names is None:
+                names = [load_form(r.name, r.latin, r.script, r.form)
+                         for r in conn.execute(self._stmt("own_names"), params)]
             name_cond, name_params = cond, params
             if notices_for is not None:
                 name_cond = self._notices_cond(cond)
@@ -372,7 +391,7 @@ class Correlation:
         # the reader's visible items would scan those long lists on every query): what it can reveal is that a
         # name part is common in the hub, never an item. Results are still only visible items.
         cap = self._cap()
-        sizes = dict(conn.execute(self._stmt("sizes", len(keys)), {f"k{i}": k for i, k in enumerate(keys)}).all())
+        sizes = dict(conn.execute(self._stmt("sizes", _padded(len(keys))), _key_params(keys)).all())
         present = [k for i, k in enumerate(keys) if sizes.get(i, 0)]
         usable = [k for i, k in enumerate(keys) if 0 < sizes.get(i, 0) <= cap]
         if not usable and not present:
@@ -383,8 +402,8 @@ class Correlation:
             # Every part of the name is common in the hub: the ranking reads the newest postings of each key
             # (four shortlists' worth), so that a name made only of common words costs a bounded read, not one
             # growing with the hub. Such a name meets its newest namesakes.
-            n, newest = len(present), 4 * self.shortlist
-            key_params = {f"k{i}": key for i, key in enumerate(present)}
+            n, newest = _padded(len(present)), 4 * self.shortlist
+            key_params = _key_params(present, n)
             ranked_q = self._cached(("ranked_common", cond.tag, n), lambda: self._ranked(cond, n, newest), cond)
         # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
         # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
@@ -405,20 +424,21 @@ class Correlation:
         out = []
         th = self.name_threshold if threshold is None else threshold
         primary: set[int] = set()
-        for s in seqs:
-            if s not in by_item:
-                continue
-            score, reasons, matched = best_score(forms, by_item[s])
+        found = [s for s in seqs if s in by_item]
+        for s, (score, reasons, matched) in zip(found, best_scores(forms, [by_item[s] for s in found],
+                                                                   threshold=th, stored=True), strict=True):
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
                     primary.add(s)
+        if not limit:
+            return out  # every caller without a limit orders the results itself, by score and item
         # On equal scores, more of an entity's names agreeing is stronger evidence (see `supports`), and then its
         # own name rather than one of its aliases.
         scored = [(r.score, by_item[r.seq]) for r in out]
         support = {r.seq: n for r, n in zip(out, supports(forms, scored, limit), strict=True)}
         out.sort(key=lambda r: (-r.score, -support[r.seq], r.seq not in primary, r.seq))
-        return out[:limit] if limit else out
+        return out[:limit]
 
     def _near(self, conn: Connection, cond: _Cond, params: dict[str, Any],
               noisy_out: list[str] | None = None) -> list[Related]:
@@ -449,15 +469,25 @@ class Correlation:
         return out
 
     # ----- deconfliction notices -------------------------------------------------------------------------
-    def _notify(self, conn: Connection, seq: int) -> None:
-        me = conn.execute(self._stmt("notify_me"), {"me": seq}).first()
-        if me is None or not me.discoverable or me.release_scope == "all":
+    def _notify(self, conn: Connection, seq: int, written: WrittenItem | None = None,
+                names: list[NameForm] | None = None) -> None:
+        """Notices for item ``seq``; ``written`` and ``names``, when the caller has just stored the item, stand in
+        for reading its handling and names back."""
+        if written is None:
+            me = conn.execute(self._stmt("notify_me"), {"me": seq}).first()
+            if me is None:
+                return
+            originator, discoverable, scope = me.originator_id, me.discoverable, me.release_scope
+        else:
+            originator, discoverable = written.originator_id, written.draft.discoverable
+            scope = written.draft.release_scope
+        if not discoverable or scope == "all":
             return  # an item released to every member can never be news to another member
-        reached = [] if me.release_scope != "members" else list(
+        reached = [] if scope != "members" else list(
             conn.execute(self._stmt("released_to"), {"me": seq}).scalars())
         # Names need a high score to bother two members; the other kinds are matches by construction
         # (same identifier, same place, within the distance and time window).
-        related = [r for r in self.related(conn, seq, None, notices_for=me.originator_id, reached=reached)
+        related = [r for r in self.related(conn, seq, None, notices_for=originator, reached=reached, names=names)
                    if r.kind != "name" or r.score >= self.notice_threshold]
         if not related:
             return
@@ -474,15 +504,15 @@ class Correlation:
         now = clock.now()
         fresh = []
         for o in rows:
-            if o.originator_id == me.originator_id or not o.discoverable:
+            if o.originator_id == originator or not o.discoverable:
                 continue
             # Neither member may already reach the other's item.
             if o.originator_id in reached or o.release_scope == "all" or (
-                    o.release_scope == "members" and me.originator_id in released.get(o.seq, ())):
+                    o.release_scope == "members" and originator in released.get(o.seq, ())):
                 continue
             r = others[o.seq]
-            for mine, theirs, member, other_member in ((seq, o.seq, me.originator_id, o.originator_id),
-                                                       (o.seq, seq, o.originator_id, me.originator_id)):
+            for mine, theirs, member, other_member in ((seq, o.seq, originator, o.originator_id),
+                                                       (o.seq, seq, o.originator_id, originator)):
                 if (mine, theirs, r.kind) not in told:
                     told.add((mine, theirs, r.kind))
                     fresh.append({"id": "ntc_" + secrets.token_urlsafe(18), "member_id": member, "item_seq": mine,
