@@ -53,8 +53,7 @@ def _memo(maxsize: int) -> Callable[[Callable[_P, _R]], Callable[_P, _R]]:
 
 
 __all__ = ["Match", "NameForm", "NameIndex", "analyse", "best_score", "best_scores", "blocking_keys", "dump_form",
-           "load_form",
-           "normalise", "skeleton", "supports"]
+           "load_form", "normalise", "skeleton", "supports"]
 
 # Arabic and Persian letter variants that mean the same letter for matching purposes.
 _ARABIC_FOLD = str.maketrans({

@@ -46,7 +46,7 @@ from accord.sharing.handling import ADMIN_ROLES, Principal
 from accord.sharing.items import Items, WrittenItem
 from accord.sharing.policy import visible
 from accord.sharing.validate import IDENTIFIER_TYPES, parse_id
-from accord.storage.bulk import insert_rows
+from accord.storage.bulk import delete_where_in, insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import item_release, items, members
 
@@ -182,12 +182,8 @@ class Correlation:
         # Replace whatever is indexed for these items: a first version normally has nothing, but a rebuild may
         # have indexed an item still queued for the deriver.
         again = [w.seq for w in written]
-        for start in range(0, len(again), 500):
-            chunk = again[start:start + 500]
-            # Plain SQL: a DELETE built by SQLAlchemy for each write cost more to compile than to run.
-            marks = ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * len(chunk))
-            for table in (corr_keys.name, corr_names.name):
-                conn.exec_driver_sql(f"DELETE FROM {table} WHERE item_seq IN ({marks})", tuple(chunk))  # noqa: S608
+        for table in (corr_keys.name, corr_names.name):
+            delete_where_in(conn, table, "item_seq", again)
         key_rows: list[tuple[str, int]] = []
         name_rows: list[tuple[int, int, str, str, str, str]] = []
         analysed: dict[int, list[NameForm]] = {}

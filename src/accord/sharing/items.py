@@ -217,6 +217,11 @@ def _select() -> Any:
     return select(*_COLUMNS).join(members, members.c.id == items.c.originator_id)
 
 
+def _valid_box(bbox: tuple[float, float, float, float]) -> bool:
+    min_lon, min_lat, max_lon, max_lat = bbox
+    return -180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90
+
+
 def _in_box(lat: Any, lon: Any, bbox: tuple[float, float, float, float]) -> Any:
     min_lon, min_lat, max_lon, max_lat = bbox
     lon_ok = (lon.between(min_lon, max_lon) if min_lon <= max_lon
@@ -368,8 +373,7 @@ class Items:
         if f.observed_before:
             q = q.where(items.c.t_from < f.observed_before)
         if f.bbox:
-            min_lon, min_lat, max_lon, max_lat = f.bbox
-            if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+            if not _valid_box(f.bbox):
                 raise ValidationFailed.one("bbox", "must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees")
             q = q.where(_in_box(*((items.c.lat + 0, items.c.lon + 0) if dense_bbox else (items.c.lat, items.c.lon)),
                                 f.bbox))
@@ -406,8 +410,7 @@ class Items:
         tells (about 3,000 at 100,000 items, 10,000 at 1,000,000; a millisecond or two)."""
         if not f.bbox or f.tag or f.q or self.db.dialect != "sqlite":
             return False  # a tag or text set drives the plan itself; PostgreSQL plans from statistics
-        min_lon, min_lat, max_lon, max_lat = f.bbox
-        if not (-180 <= min_lon <= 180 and -180 <= max_lon <= 180 and -90 <= min_lat <= max_lat <= 90):
+        if not _valid_box(f.bbox):
             return False  # _filtered names the field
         stored = conn.execute(select(func.coalesce(func.max(items.c.seq), 0))).scalar_one()
         enough = int((f.limit * stored) ** 0.5) + 1

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table
 
-__all__ = ["existing_values", "insert_rows", "rows_where_in"]
+__all__ = ["delete_where_in", "existing_values", "insert_rows", "rows_where_in"]
 
 
 @lru_cache(maxsize=64)
@@ -33,13 +33,11 @@ def insert_rows(conn: Connection, table: Table, columns: tuple[str, ...], rows: 
 def existing_values(conn: Connection, table: Table, column: str, values: Sequence[Any], chunk: int = 500) -> list[Any]:
     """Which of ``values`` are already stored in ``table.column`` (an indexed column): a uniqueness check for a
     whole batch in a few statements, without SQLAlchemy compiling an IN list of hundreds of parameters each time."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    found: list[Any] = []
-    for start in range(0, len(values), chunk):
-        part = tuple(values[start:start + chunk])
-        sql = f"SELECT {column} FROM {table.name} WHERE {column} IN ({', '.join([mark] * len(part))})"  # noqa: S608
-        found.extend(r[0] for r in conn.exec_driver_sql(sql, part))
-    return found
+    return [r[0] for r in rows_where_in(conn, table.name, (column,), column, values, chunk)]
+
+
+def _marks(conn: Connection, n: int) -> str:
+    return ", ".join(["?" if conn.dialect.paramstyle == "qmark" else "%s"] * n)
 
 
 def rows_where_in(conn: Connection, table: str, columns: tuple[str, ...], column: str, values: Sequence[Any],
@@ -47,10 +45,17 @@ def rows_where_in(conn: Connection, table: str, columns: tuple[str, ...], column
     """``columns`` of the rows of ``table`` whose ``column`` (indexed) is one of ``values``, as tuples: a batch
     lookup in a few statements, without SQLAlchemy compiling an IN list of hundreds of parameters each time.
     Table and column names must come from the schema in code, never from input."""
-    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     head = f"SELECT {', '.join(columns)} FROM {table} WHERE {column} IN "  # noqa: S608
     found: list[tuple[Any, ...]] = []
     for start in range(0, len(values), chunk):
         part = tuple(values[start:start + chunk])
-        found.extend(tuple(r) for r in conn.exec_driver_sql(head + f"({', '.join([mark] * len(part))})", part))
+        found.extend(tuple(r) for r in conn.exec_driver_sql(head + f"({_marks(conn, len(part))})", part))
     return found
+
+
+def delete_where_in(conn: Connection, table: str, column: str, values: Sequence[Any], chunk: int = 500) -> None:
+    """DELETE the rows of ``table`` whose ``column`` is one of ``values``, in statements of ``chunk`` values (a
+    DELETE built by SQLAlchemy for each write cost more to compile than to run). Names come from the schema."""
+    for start in range(0, len(values), chunk):
+        part = tuple(values[start:start + chunk])
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {column} IN ({_marks(conn, len(part))})", part)  # noqa: S608
