@@ -74,3 +74,15 @@ def test_mixed_envelope_outcomes(world: Any) -> None:
     assert svc.items.get(world.p("alice"), f"entity--{uid}")["version"] == 2
     again = svc.taxii.add(world.p("alice"), coll, {"objects": [indicator, group(uid, ts)]})
     assert again["failure_count"] == 2  # both versions already present
+
+
+def test_the_default_handling_cache_follows_the_member_ids() -> None:
+    """A collection's default handling is resolved (release codes to member ids) once and cached: the cache key
+    holds the codes and ids it was resolved against, not only how many members there are."""
+    from accord.stix.store import StixStore
+
+    default = {"tlp": "amber", "classification": 0, "release": {"scope": "members", "members": ["BRAVO"]}}
+    one = StixStore._default_key(default, {"ALPHA": 1, "BRAVO": 2})
+    assert one == StixStore._default_key(default, {"BRAVO": 2, "ALPHA": 1})
+    assert one != StixStore._default_key(default, {"ALPHA": 1, "BRAVO": 3})
+    assert one != StixStore._default_key(default, {"ALPHA": 1, "CHARLIE": 2})

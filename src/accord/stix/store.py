@@ -371,12 +371,18 @@ class StixStore:
                                                      stix_versions.c.version_key == keys[1]).values(latest=True))
 
     # ----- ingest ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _default_key(default: dict[str, Any], member_ids: dict[str, int]) -> bytes:
+        """The cache key of a collection's default handling: the handling and the member codes and ids it was
+        resolved against (the cached value holds release member ids, or the error naming an unknown member)."""
+        return orjson.dumps([default, member_ids], option=orjson.OPT_SORT_KEYS)
+
     def _handling_for(self, obj: dict[str, Any], default: dict[str, Any], member_ids: dict[str, int],
                       default_key: bytes | None = None) -> tuple[dict[str, Any], list[int]] | str:
         """``default_key``: the cache key of ``default`` when the caller computed it once for a batch."""
         ext = (obj.get("extensions") or {}).get(mapping.EXTENSION_ID)
         if ext is None and not obj.get("object_marking_refs"):
-            key = default_key or orjson.dumps([default, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+            key = default_key or self._default_key(default, member_ids)
             cached = self._default_cache.get(key)
             if cached is None:
                 cached = self._handling_for({"extensions": {mapping.EXTENSION_ID: {}}}, default, member_ids)
@@ -569,7 +575,7 @@ class StixStore:
                     out: list[Outcome | None], request_id: str | None, absent: set[str]) -> None:
         groups: dict[str, tuple[tuple[dict[str, Any], list[int]], list[_Obj]]] = {}
         # Most objects of a batch carry no handling of their own: one cache key, one group key for all of them.
-        default_key = orjson.dumps([default_handling, len(member_ids)], option=orjson.OPT_SORT_KEYS)
+        default_key = self._default_key(default_handling, member_ids)
         shared: tuple[Any, str] | None = None
         for p in objs:
             handling = self._handling_for(p.body, default_handling, member_ids, default_key)
