@@ -11,8 +11,10 @@ import base64
 import builtins
 import contextlib
 import gc
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
 
 import orjson
@@ -28,10 +30,10 @@ from accord.sharing.policy import can_edit, visible
 from accord.sharing.validate import Draft, check_item, check_items, check_patch, parse_id
 from accord.storage.bulk import existing_values, insert_rows
 from accord.storage.database import Database
-from accord.storage.schema import item_release, item_tags, item_versions, items, members
+from accord.storage.schema import item_release, item_spans, item_tags, item_versions, items, members
 
 __all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "Prepared", "PreparedBatch", "WrittenItem",
-           "fts_row", "prepare_items", "stored_draft"]
+           "fts_row", "prepare_items", "span_seconds", "stored_draft"]
 
 
 @dataclass(frozen=True)
@@ -151,6 +153,27 @@ def _positions(d: Draft) -> tuple[float | None, float | None, str | None, str | 
     return None, None, None, None
 
 
+def span_seconds(times: Iterable[tuple[str | None, str | None]]) -> int:
+    """The longest of the (t_from, t_to) intervals, in whole seconds rounded up; 0 for points and no intervals."""
+    longest = 0.0
+    for start, end in times:
+        if start is not None and end is not None and end > start:  # stored times sort lexically
+            longest = max(longest, (clock.parse_ts(end) - clock.parse_ts(start)).total_seconds())
+    return math.ceil(longest)
+
+
+_T_FROM, _T_TO = _ROW_COLUMNS.index("t_from"), _ROW_COLUMNS.index("t_to")
+_LAST_TS = "9999-12-31T23:59:59.999Z"  # no stored time sorts after it
+
+
+class _Window(NamedTuple):
+    """How a list reads an observation window: ``low``, a bound on t_from no matching item is below (None when
+    there is no lower end); ``indexed``, whether the t_from index drives the read (see ``Items._window``)."""
+
+    low: str | None
+    indexed: bool
+
+
 def prepare_items(objects: Sequence[Any], settings: Settings, *, allow_times: bool = False,
                   keep_drafts: bool = True) -> PreparedBatch:
     """Validate objects and build their rows: the half of a bulk write that needs no database, so an import can
@@ -215,6 +238,26 @@ _COLUMNS = (items.c.seq, items.c.id, items.c.kind, items.c.originator_id, items.
 
 def _select() -> Any:
     return select(*_COLUMNS).join(members, members.c.id == items.c.originator_id)
+
+
+def _normalise_times(f: ItemFilter) -> None:
+    """The filter's times in the stored form (they compare as text), each checked; names the bad field."""
+    for name in ("since", "until", "observed_after", "observed_before"):
+        value = getattr(f, name)
+        if value is not None:
+            try:
+                setattr(f, name, clock.format_ts(clock.parse_ts(value)))
+            except (ValueError, TypeError, OverflowError):
+                raise ValidationFailed.one(name, "must be an RFC 3339 timestamp") from None
+
+
+def _earlier(ts: str, seconds: int) -> str | None:
+    """``ts`` less ``seconds``, as stored; None (no bound) before the year 1000, which does not sort as text."""
+    try:
+        value = clock.parse_ts(ts) - timedelta(seconds=seconds)
+    except OverflowError:
+        return None
+    return clock.format_ts(value) if value.year >= 1000 else None
 
 
 def _valid_box(bbox: tuple[float, float, float, float]) -> bool:
@@ -339,9 +382,11 @@ class Items:
         self._audit_read(principal, "item.read", item_id, request_id)
         return out
 
-    def _filtered(self, principal: Principal, f: ItemFilter, *, dense_bbox: bool = False) -> Any:
+    def _filtered(self, principal: Principal, f: ItemFilter, *, dense_bbox: bool = False,
+                  window: _Window | None = None) -> Any:
         """The visible items matching ``f`` (unordered). ``dense_bbox``: the bounding box holds many positions
-        (see ``list``), so its test is kept out of the position index on SQLite."""
+        (see ``list``), so its test is kept out of the position index on SQLite. ``window``: how an observation
+        window is read (``_window``); without it, its tests are the plain ones, with no added bound."""
         q = _select().where(visible(principal))
         # A tag or text filter names a set of items, read through its own index (item_tags, full text) and walked
         # in seq order, each item then tested for the rest; at most the whole set is read, and a page stops early.
@@ -357,21 +402,24 @@ class Items:
             q = q.where((items.c.kind.concat("") if by_set else items.c.kind) == f.kind)
         if f.originator:
             q = q.where((members.c.code.concat("") if by_set else members.c.code) == f.originator.upper())
-        for name in ("since", "until", "observed_after", "observed_before"):
-            value = getattr(f, name)
-            if value is not None:
-                try:
-                    setattr(f, name, clock.format_ts(clock.parse_ts(value)))
-                except (ValueError, TypeError):
-                    raise ValidationFailed.one(name, "must be an RFC 3339 timestamp") from None
+        _normalise_times(f)
         if f.since:
             q = q.where(items.c.modified >= f.since)
         if f.until:
             q = q.where(items.c.modified < f.until)
+        t_from = items.c.t_from if window is None or window.indexed else items.c.t_from.concat("")
         if f.observed_after:
             q = q.where(func.coalesce(items.c.t_to, items.c.t_from) >= f.observed_after)
         if f.observed_before:
-            q = q.where(items.c.t_from < f.observed_before)
+            q = q.where(t_from < f.observed_before)
+        if window is not None and window.indexed and self.db.dialect == "sqlite":
+            # Without statistics SQLite takes an index for a range bounded at both ends only (one bound, it walks
+            # the table in seq order): the missing end is the first or last of every stored time.
+            q = q.where(t_from >= (window.low or ""))
+            if not f.observed_before:
+                q = q.where(t_from <= _LAST_TS)
+        elif window is not None and window.low is not None:
+            q = q.where(t_from >= window.low)
         if f.bbox:
             if not _valid_box(f.bbox):
                 raise ValidationFailed.one("bbox", "must be min_lon,min_lat,max_lon,max_lat in WGS84 degrees")
@@ -389,7 +437,7 @@ class Items:
         if not 1 <= f.limit <= self.settings.page_size_max:
             raise ValidationFailed.one("limit", f"must be between 1 and {self.settings.page_size_max}")
         with self.db.read() as conn:
-            q = self._filtered(principal, f, dense_bbox=self._dense_bbox(conn, f))
+            q = self._filtered(principal, f, dense_bbox=self._dense_bbox(conn, f), window=self._window(conn, f))
             if f.cursor:
                 q = q.where(items.c.seq < decode_cursor(f.cursor))
             q = q.order_by(items.c.seq.desc()).limit(f.limit + 1)
@@ -417,10 +465,37 @@ class Items:
         probe = select(items.c.seq).where(_in_box(items.c.lat, items.c.lon, f.bbox)).limit(enough).subquery()
         return int(conn.execute(select(func.count()).select_from(probe)).scalar_one()) >= enough
 
+    def _window(self, conn: Connection, f: ItemFilter) -> _Window | None:
+        """How to read an observation window. Its lower end tests the end of each interval, which no index holds;
+        the longest stored interval (``item_spans``) turns it into a bound on t_from, which the t_from index
+        serves. On SQLite, which keeps no statistics and would always take that index, a probe of at most
+        ``sqrt(page * stored)`` entries decides, as for a bounding box (``_dense_bbox``): a window holding more
+        is cheaper found walking items newest first (its tests then kept out of the index), one holding fewer
+        through the index. A tag or text set drives the plan itself. PostgreSQL plans from statistics."""
+        if not (f.observed_after or f.observed_before):
+            return None
+        _normalise_times(f)
+        low = None
+        if f.observed_after:
+            span = conn.execute(select(item_spans.c.max_span_s)).scalar()
+            if span is not None:  # the row is written by the migration; without it, no bound is known
+                low = _earlier(f.observed_after, int(span))
+        if self.db.dialect != "sqlite":
+            return _Window(low, True)
+        if f.tag or f.q or (low is None and not f.observed_before):
+            return _Window(low, False)
+        stored = conn.execute(select(func.coalesce(func.max(items.c.seq), 0))).scalar_one()
+        enough = int((f.limit * stored) ** 0.5) + 1
+        probe = select(items.c.seq).where(items.c.t_from >= (low or ""),  # both ends: see _filtered
+                                          items.c.t_from < f.observed_before if f.observed_before
+                                          else items.c.t_from <= _LAST_TS)
+        found = conn.execute(select(func.count()).select_from(probe.limit(enough).subquery())).scalar_one()
+        return _Window(low, int(found) < enough)
+
     def count(self, principal: Principal, f: ItemFilter) -> int:
-        q = self._filtered(principal, f).with_only_columns(func.count()).order_by(None)
         with self.db.read() as conn:
-            return int(conn.execute(q).scalar_one())
+            q = self._filtered(principal, f, window=self._window(conn, f)).with_only_columns(func.count())
+            return int(conn.execute(q.order_by(None)).scalar_one())
 
     def history(self, principal: Principal, item_id: str,
                 request_id: str | None = None) -> builtins.list[dict[str, Any]]:
@@ -597,12 +672,21 @@ class Items:
                     detail["token"] = principal.token_id  # token use is audited with what it was used for
             events.append(AuditEvent("item.create", author, code, e.id, request_id, detail))
         insert_rows(conn, items, self._ITEM_COLUMNS, item_rows)
+        self._widen_span(conn, [(e.row[_T_FROM], e.row[_T_TO]) for e in entries if e.row[_T_TO] is not None])
         insert_rows(conn, item_release, ("member_id", "item_seq"), release_rows)
         insert_rows(conn, item_tags, ("tag", "item_seq"), tag_rows)
         self.db.full_text.insert(conn, fts_rows)
         self.audit.append(conn, events)
         if self.hooks:
             self._after_create(conn, principal, seqs, entries)
+
+    @staticmethod
+    def _widen_span(conn: Connection, times: builtins.list[tuple[str | None, str | None]]) -> None:
+        """Raise the longest stored observation interval (``item_spans``) to cover ``times``, in the write's own
+        transaction: a window's bound on t_from (``_window``) must never exclude a stored interval."""
+        span = span_seconds(times) if times else 0
+        if span:
+            conn.execute(update(item_spans).where(item_spans.c.max_span_s < span).values(max_span_s=span))
 
     def _after_create(self, conn: Connection, principal: Principal, seqs: builtins.list[int],
                       entries: builtins.list[Prepared]) -> None:
@@ -653,6 +737,7 @@ class Items:
             credibility=d.credibility, tlp=d.tlp, classification=d.classification, release_scope=d.release_scope,
             release_consumers=d.release_consumers, revoked=revoked, discoverable=d.discoverable, title=d.title,
             lat=lat, lon=lon, t_from=t_from, t_to=t_to, body=_body_json(d), author_id=principal.user_id))
+        self._widen_span(conn, [(t_from, t_to)])
         conn.execute(item_release.delete().where(item_release.c.item_seq == row.seq))
         if d.release_members:
             conn.execute(item_release.insert(), [{"member_id": member_ids[c], "item_seq": row.seq}

@@ -29,6 +29,7 @@ __all__ = [
     "consumers",
     "item_derive",
     "item_release",
+    "item_spans",
     "item_tags",
     "item_versions",
     "items",
@@ -143,6 +144,16 @@ items = Table(
           postgresql_where=text("lat IS NOT NULL")),
     Index("ix_items_t_from", "t_from", sqlite_where=text("t_from IS NOT NULL"),
           postgresql_where=text("t_from IS NOT NULL")),
+)
+
+# One row: the longest observation interval stored (seconds from t_from to t_to), never lowered (0012_item_spans).
+# An observation window's test on an interval's end, coalesce(t_to, t_from) >= after, has no index; with it, the
+# list adds the equivalent bound t_from >= after - max_span_s, which the t_from index serves.
+item_spans = Table(
+    "item_spans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("max_span_s", BigInteger, nullable=False),
 )
 
 # Keyed (item, member): an item's release is one key range (policy probe and listing alike); see 0008_ingest.
