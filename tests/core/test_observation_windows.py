@@ -128,3 +128,21 @@ def test_a_window_holding_few_observations_reads_the_time_index(world: World) ->
         assert not any("ix_items_t_from" in s or "TEMP B-TREE" in s for s in wide_steps), wide_steps
     assert len(svc.list(bob, narrow).items) == 1
     assert len(svc.list(bob, wide).items) == 10
+
+
+def test_the_migration_finds_the_longest_stored_interval(world: World) -> None:
+    """A store from before ``item_spans`` gets it filled from the intervals it holds."""
+    from sqlalchemy import text
+
+    from accord.storage.migrate import upgrade
+
+    alice = world.p("alice")
+    world.svc.items.create_many(alice, [observation(0, 7), observation(5, None), observation(100, 49)])
+    db = world.svc.db
+    with db.write() as conn:  # the store as it was: no table, the revision not applied
+        conn.execute(text("DROP TABLE item_spans"))
+        conn.execute(text("DELETE FROM alembic_version WHERE version_num = '0012_item_spans'"))
+    upgrade(db)
+    with db.read() as conn:
+        assert conn.execute(item_spans.select()).one().max_span_s == 49 * 3600
+    assert len(world.svc.items.list(world.p("bob"), ItemFilter(observed_after=ts(148))).items) == 1
