@@ -4,18 +4,29 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["format_ts", "now", "parse_ts", "utcnow"]
+__all__ = ["format_ts", "format_ts_us", "now", "parse_ts", "utcnow"]
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _utc(value: datetime) -> datetime:
+    return (value if value.tzinfo is not None else value.replace(tzinfo=UTC)).astimezone(UTC)
+
+
 def format_ts(value: datetime) -> str:
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=UTC)
-    value = value.astimezone(UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    """The stored form. The year is written with four digits whatever the platform's strftime does (glibc
+    writes the year 500 as "500", which sorts after "2025"): stored times compare as text."""
+    v = _utc(value)
+    return (f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}."
+            f"{v.microsecond // 1000:03d}Z")
+
+
+def format_ts_us(value: datetime) -> str:
+    """As ``format_ts``, with microseconds (STIX version keys)."""
+    v = _utc(value)
+    return f"{v.year:04d}-{v.month:02d}-{v.day:02d}T{v.hour:02d}:{v.minute:02d}:{v.second:02d}.{v.microsecond:06d}Z"
 
 
 def now() -> str:

@@ -146,3 +146,30 @@ def test_the_migration_finds_the_longest_stored_interval(world: World) -> None:
     with db.read() as conn:
         assert conn.execute(item_spans.select()).one().max_span_s == 49 * 3600
     assert len(world.svc.items.list(world.p("bob"), ItemFilter(observed_after=ts(148))).items) == 1
+
+
+@given(a=st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC)),
+       b=st.datetimes(min_value=datetime(1, 1, 2), timezones=st.just(UTC)))
+def test_stored_times_sort_as_text_in_the_order_of_their_instants(a: datetime, b: datetime) -> None:
+    """Every filter compares stored times as text: the stored form must sort as the instants do, for every year
+    (the platform's strftime writes the year 500 as "500", which sorts after "2025")."""
+    from accord.stix.mapping import version_key
+
+    a, b = a.replace(microsecond=a.microsecond // 1000 * 1000), b.replace(microsecond=b.microsecond // 1000 * 1000)
+    assert (clock.format_ts(a) < clock.format_ts(b)) == (a < b)
+    assert clock.parse_ts(clock.format_ts(a)) == a
+    assert (version_key(clock.format_ts_us(a)) < version_key(clock.format_ts_us(b))) == (a < b)
+
+
+def test_an_observation_of_an_early_year_is_listed_in_its_window(world: World) -> None:
+    alice, bob = world.p("alice"), world.p("bob")
+    early = world.svc.items.create(alice, {**observation(0, None), "content": {
+        "lat": 1.0, "lon": 2.0, "observed_from": "0900-06-01T00:00:00Z"}})
+    recent = world.svc.items.create(alice, observation(0, None))
+
+    def ids(**kw: str) -> list[str]:
+        return [i["id"] for i in world.svc.items.list(bob, ItemFilter(**kw)).items]
+
+    assert ids(observed_after="0800-01-01T00:00:00Z") == [recent["id"], early["id"]]
+    assert ids(observed_before="1000-01-01T00:00:00Z") == [early["id"]]
+    assert ids(observed_after="1000-01-01T00:00:00Z") == [recent["id"]]

@@ -252,12 +252,11 @@ def _normalise_times(f: ItemFilter) -> None:
 
 
 def _earlier(ts: str, seconds: int) -> str | None:
-    """``ts`` less ``seconds``, as stored; None (no bound) before the year 1000, which does not sort as text."""
+    """``ts`` less ``seconds``, as stored; None (no bound) when that is before the first representable time."""
     try:
-        value = clock.parse_ts(ts) - timedelta(seconds=seconds)
+        return clock.format_ts(clock.parse_ts(ts) - timedelta(seconds=seconds))
     except OverflowError:
         return None
-    return clock.format_ts(value) if value.year >= 1000 else None
 
 
 def _valid_box(bbox: tuple[float, float, float, float]) -> bool:

@@ -112,8 +112,7 @@ def version_key(ts: str) -> str:
     m = _CANON.match(ts) if isinstance(ts, str) else None
     if m is not None and m.group(1)[5:7] <= "12":  # the usual STIX form: string work only (bulk ingest)
         return f"{m.group(1)}.{(m.group(2) or '').ljust(6, '0')}Z"
-    value = clock.parse_ts(ts)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return clock.format_ts_us(clock.parse_ts(ts))
 
 
 def tlp_of(obj: dict[str, Any]) -> str | None:
