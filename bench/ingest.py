@@ -28,6 +28,7 @@ import orjson
 from accord.config import load_settings
 from accord.services import build_services
 from accord.sharing.ingest import GROUP_ITEMS, Importer, json_chunks
+from accord.sharing.items import fts_row
 from accord.storage.database import WAL_AUTOCHECKPOINT_PAGES, WAL_SIZE_LIMIT_BYTES
 
 WORDS = ("depot", "convoy", "meeting", "workshop", "courier", "vehicle", "harbour", "border", "crossing", "network",
@@ -154,7 +155,9 @@ def floor_run(hub: Path, data: Path, batch: int, per_commit: int) -> tuple[float
     for table in by_seq:
         for row in src.execute(f"SELECT * FROM {table}"):  # noqa: S608 - constant names
             by_seq[table].setdefault(row[1], []).append(row)
-    fts = {r[0]: r for r in src.execute("SELECT rowid, title, text FROM items_fts")}
+    # The full-text index is contentless (it reads back NULL): its rows are rebuilt from the stored items exactly
+    # as the service gave them.
+    fts = {r[0]: fts_row(r[0], r[1], r[2], r[-1]) for r in items}
     audit = src.execute("SELECT * FROM audit_log WHERE action = 'item.create' ORDER BY seq").fetchall()
     src.close()
     empty_hub(data).close()
