@@ -169,3 +169,83 @@ def test_hidden_entities_never_crowd_out_visible_matches(world: Any, specs: list
         svc.shortlist = old
         for i, s in made:  # later examples share this world: take these names out of their way
             world.svc.items.revoke(world.p(s["author"]), i)
+
+
+@st.composite
+def edit_steps(draw: Any, n_items: int) -> list[tuple[int, dict[str, Any] | None]]:
+    """Edits of items already shared: (item index, new spec by the same author), or None to revoke it."""
+    steps = []
+    for _ in range(draw(st.integers(1, 4))):
+        i = draw(st.integers(0, n_items - 1))
+        steps.append((i, None if draw(st.integers(0, 5)) == 0 else draw(item_specs())))
+    return steps
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                    HealthCheck.too_slow])
+@given(data=st.data(), specs=st.lists(item_specs(), min_size=2, max_size=4))
+def test_notices_follow_edits_and_revocations(world: Any, data: Any, specs: list[dict[str, Any]]) -> None:
+    """After any sequence of edits (release widened or narrowed, classification, discoverable, the shared value
+    changed) and revocations, the notices each user is shown are exactly those the items as they are now
+    support: a notice is withdrawn when its item or the other one stops supporting it, and told again when
+    they support it again."""
+    run = next(_run)
+    svc = world.svc.correlation
+
+    def phone(s: dict[str, Any]) -> list[dict[str, str]]:
+        return [{"type": "phone", "value": f"+4420795{run:02d}{s['group']:03d}"[:14]}]
+
+    ids = [world.share(s["author"], handling=_handling(s), discoverable=s["discoverable"],
+                       identifiers=phone(s))["id"] for s in specs]
+    live = dict(enumerate(specs))
+    for i, new in data.draw(edit_steps(len(specs))):
+        if i not in live:
+            continue  # revoked items do not change
+        author = live[i]["author"]
+        if new is None:
+            world.svc.items.revoke(world.p(author), ids[i])
+            del live[i]
+            continue
+        new = {**new, "author": author, "classification": min(new["classification"], AUTHORS[author][1])}
+        if new["scope"] == "members" and new["members"] == [AUTHORS[author][0]]:
+            new["members"] = sorted({*new["members"], "BRAVO" if author != "bob" else "ALPHA"})
+        world.svc.items.update(world.p(author), ids[i], {"handling": _handling(new),
+                                                         "discoverable": new["discoverable"],
+                                                         "identifiers": phone(new)})
+        live[i] = new
+    for user in READERS:
+        notices = {(n["item"], n["member"]) for n in svc.notices(world.p(user)) if n["item"] in ids}
+        if world.p(user).role == "consumer":
+            assert notices == set()
+            continue
+        me = world.p(user).member_code
+        want = set()
+        for (i, s), (_j, t) in itertools.permutations(live.items(), 2):
+            if (AUTHORS[s["author"]][0] == me and s["group"] == t["group"] and s["discoverable"]
+                    and t["discoverable"] and AUTHORS[t["author"]][0] != me and sees(world, user, s)
+                    and not reaches(me, t) and not reaches(AUTHORS[t["author"]][0], s)):
+                want.add((ids[i], AUTHORS[t["author"]][0]))
+        assert notices == want, (user, live, notices, want)
+
+
+def test_notice_acted_on_is_hidden_once_the_other_item_is_withdrawn(world: Any) -> None:
+    """A dismissed notice stays as the record of that action, but is no longer shown (nor counted) once the other
+    member's item is revoked or made not discoverable."""
+    ph = [{"type": "phone", "value": "+442079469999"}]
+    orig = {"release": {"scope": "originator"}}
+    a = world.share("alice", identifiers=ph, handling=orig, discoverable=True)
+    b = world.share("bob", identifiers=ph, handling=orig, discoverable=True)
+    svc = world.svc.correlation
+    [n] = [n for n in svc.notices(world.p("alice")) if n["item"] == a["id"]]
+    svc.dismiss_notice(world.p("alice"), n["id"])
+    assert [x["state"] for x in svc.notices(world.p("alice")) if x["item"] == a["id"]] == ["dismissed"]
+    world.svc.items.update(world.p("bob"), b["id"], {"discoverable": False})
+    assert [x for x in svc.notices(world.p("alice")) if x["item"] == a["id"]] == []
+    try:
+        svc.release_notice(world.p("alice"), n["id"])
+        raise AssertionError("a withdrawn notice was acted on")
+    except NotFound:
+        pass
+    figure = world.svc.stats.figure(world.p("alice"), {"figure": "correlated", "from": "2020-01-01",
+                                                       "to": "2100-01-01"})
+    assert figure["value"] == 0

@@ -30,7 +30,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, exists, false, func, or_, select
 
-from accord.correlation.tables import corr_exclusions, corr_keys, corr_notices
+from accord.correlation.tables import corr_exclusions, corr_keys, corr_notices, notice_other_held
 from accord.meetings.figures import FIGURES, FigureDef, period_condition, register
 from accord.meetings.stats import Statistics
 from accord.sharing.handling import ITEM_KINDS, READ_ROLES, Principal
@@ -72,7 +72,7 @@ def correlated_condition(_conn: Connection, definition: dict[str, Any], who: Pri
         return shared
     told = exists(select(corr_notices.c.id).where(corr_notices.c.item_seq == items.c.seq,
                                                   corr_notices.c.member_id == who.member_id,
-                                                  corr_notices.c.created < end))
+                                                  corr_notices.c.created < end, notice_other_held()))
     return or_(shared, told)
 
 

@@ -40,7 +40,7 @@ from accord.correlation.names import (
     supports,
 )
 from accord.correlation.places import Gazetteer, cell_keys, haversine_m, neighbour_keys, time_gap_s
-from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices
+from accord.correlation.tables import corr_exclusions, corr_keys, corr_names, corr_notices, notice_other_held
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing.handling import ADMIN_ROLES, Principal
 from accord.sharing.items import Items, WrittenItem
@@ -201,8 +201,26 @@ class Correlation:
     def items_written(self, conn: Connection, principal: Principal | None, written: list[WrittenItem]) -> None:
         analysed = self._index_many(conn, written)
         for w in written:
+            valid: set[tuple[int, int, str]] = set()
             if not w.revoked and w.draft.discoverable:
-                self._notify(conn, w.seq, w, analysed.get(w.seq))
+                valid = self._notify(conn, w.seq, w, analysed.get(w.seq))
+            if w.version > 1:
+                self._withdraw(conn, w.seq, valid)
+
+    def _withdraw(self, conn: Connection, seq: int, valid: set[tuple[int, int, str]]) -> None:
+        """Open notices about item ``seq`` (either way round) that its new version no longer supports: it was
+        revoked, made not discoverable, released to the other member, or no longer relates to the other item.
+        ``valid`` holds the (item, other item, kind) notices the new version still supports. Notices a member has
+        acted on (released, dismissed) are kept as the record of that action; `notices` hides those whose other
+        item is no longer discoverable."""
+        pairs = {(r.item_seq, r.other_item_seq, r.kind)
+                 for r in conn.execute(self._stmt("notices_of"), {"me": seq})}
+        stale = [p for p in pairs | {(o, s, k) for s, o, k in pairs} if p not in valid]
+        if stale:
+            conn.execute(delete(corr_notices).where(
+                corr_notices.c.state == "open", corr_notices.c.item_seq == bindparam("a"),
+                corr_notices.c.other_item_seq == bindparam("b"), corr_notices.c.kind == bindparam("k")),
+                [{"a": a, "b": b, "k": k} for a, b, k in stale])
 
     # ----- finding related items -------------------------------------------------------------------------
     # Round trips per call of `related`: the item's own keys (exclusions folded in), one statement for every
@@ -284,6 +302,9 @@ class Correlation:
         if name == "released_among":
             return select(item_release.c.item_seq, item_release.c.member_id).where(
                 item_release.c.item_seq.in_(bindparam("seqs", expanding=True)))
+        if name == "notices_of":
+            return select(corr_notices.c.item_seq, corr_notices.c.other_item_seq, corr_notices.c.kind).where(
+                corr_notices.c.item_seq == bindparam("me"))
         if name == "told":
             return select(corr_notices.c.item_seq, corr_notices.c.other_item_seq, corr_notices.c.kind).where(
                 corr_notices.c.item_seq.in_(bindparam("seqs", expanding=True)),
@@ -466,19 +487,21 @@ class Correlation:
 
     # ----- deconfliction notices -------------------------------------------------------------------------
     def _notify(self, conn: Connection, seq: int, written: WrittenItem | None = None,
-                names: list[NameForm] | None = None) -> None:
+                names: list[NameForm] | None = None) -> set[tuple[int, int, str]]:
         """Notices for item ``seq``; ``written`` and ``names``, when the caller has just stored the item, stand in
-        for reading its handling and names back."""
+        for reading its handling and names back. Returns the (item, other item, kind) notices, both ways round,
+        that the item supports now (stored before or just now)."""
+        supported: set[tuple[int, int, str]] = set()
         if written is None:
             me = conn.execute(self._stmt("notify_me"), {"me": seq}).first()
             if me is None:
-                return
+                return supported
             originator, discoverable, scope = me.originator_id, me.discoverable, me.release_scope
         else:
             originator, discoverable = written.originator_id, written.draft.discoverable
             scope = written.draft.release_scope
         if not discoverable or scope == "all":
-            return  # an item released to every member can never be news to another member
+            return supported  # an item released to every member can never be news to another member
         reached = [] if scope != "members" else list(
             conn.execute(self._stmt("released_to"), {"me": seq}).scalars())
         # Names need a high score to bother two members; the other kinds are matches by construction
@@ -486,7 +509,7 @@ class Correlation:
         related = [r for r in self.related(conn, seq, None, notices_for=originator, reached=reached, names=names)
                    if r.kind != "name" or r.score >= self.notice_threshold]
         if not related:
-            return
+            return supported
         others = {r.seq: r for r in related}
         rows = conn.execute(self._stmt("holders"), {"seqs": list(others)}).all()
         # Whether each member (as an organisation) is among those the other item is released to.
@@ -509,6 +532,7 @@ class Correlation:
             r = others[o.seq]
             for mine, theirs, member, other_member in ((seq, o.seq, originator, o.originator_id),
                                                        (o.seq, seq, o.originator_id, originator)):
+                supported.add((mine, theirs, r.kind))
                 if (mine, theirs, r.kind) not in told:
                     told.add((mine, theirs, r.kind))
                     fresh.append({"id": "ntc_" + secrets.token_urlsafe(18), "member_id": member, "item_seq": mine,
@@ -516,6 +540,7 @@ class Correlation:
                                   "score": r.score, "created": now, "state": "open"})
         if fresh:
             conn.execute(insert(corr_notices), fresh)
+        return supported
 
     def notices(self, principal: Principal, state: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         """Notices addressed to the caller's member about items the caller may see."""
@@ -526,7 +551,8 @@ class Correlation:
                     corr_notices.c.score, corr_notices.c.created, corr_notices.c.state)
              .join(items, items.c.seq == corr_notices.c.item_seq)
              .join(other, other.c.id == corr_notices.c.other_member_id)
-             .where(corr_notices.c.member_id == principal.member_id, visible(principal), items.c.revoked.is_(False))
+             .where(corr_notices.c.member_id == principal.member_id, visible(principal), items.c.revoked.is_(False),
+                    notice_other_held())
              .order_by(corr_notices.c.created.desc(), corr_notices.c.id).limit(limit))
         if state:
             if state not in NOTICE_STATES:
@@ -548,7 +574,7 @@ class Correlation:
             .join(items, items.c.seq == corr_notices.c.item_seq)
             .join(members, members.c.id == corr_notices.c.other_member_id)
             .where(corr_notices.c.id == notice_id, corr_notices.c.member_id == principal.member_id,
-                   visible(principal), items.c.revoked.is_(False))).first()
+                   visible(principal), items.c.revoked.is_(False), notice_other_held())).first()
         if row is None or principal.is_consumer:
             raise NotFound()
         if not principal.can_write:
@@ -557,14 +583,16 @@ class Correlation:
 
     def release_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:
         """One step: release the caller's item to the member named in the notice."""
-        with self.db.read() as conn:
+        with self.db.write() as conn:  # one transaction: the notice is marked released if and only if the item is
             row = self._own_notice(conn, principal, notice_id, "release an item")
-        item = self.items.release(principal, row.item, [row.member], request_id=request_id)
-        with self.db.write() as conn:
+            # Marked first: the release is a new version of the item, and a new version withdraws the open
+            # notices it no longer supports (this one, once the other member may see the item).
             conn.execute(corr_notices.update().where(corr_notices.c.id == notice_id).values(state="released"))
+            self.items.release_in(conn, principal, row.item, [row.member], request_id=request_id)
             self.audit.append(conn, [AuditEvent("correlation.notice.release", principal.user_id,
                                                 principal.member_code, row.item, request_id,
                                                 {"notice": notice_id, "to": row.member, "via": principal.via})])
+        item = self.items.get(principal, row.item, request_id)
         return {"notice": notice_id, "state": "released", "item": item}
 
     def dismiss_notice(self, principal: Principal, notice_id: str, request_id: str | None = None) -> dict[str, Any]:

@@ -5,11 +5,24 @@ found at query time by joining keys on the key index.
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    exists,
+    select,
+)
 
-from accord.storage.schema import PK, metadata
+from accord.storage.schema import PK, items, metadata
 
-__all__ = ["corr_exclusions", "corr_keys", "corr_names", "corr_notices"]
+__all__ = ["corr_exclusions", "corr_keys", "corr_names", "corr_notices", "notice_other_held"]
 
 # "n:<name key>", "i:<type>:<canonical identifier>", "c:<h3 cell>:<day>", "g:<geonameid>".
 corr_keys = Table(
@@ -61,3 +74,13 @@ corr_exclusions = Table(
     Column("member_id", PK, ForeignKey("members.id"), nullable=False),
     Column("created", String(24), nullable=False),
 )
+
+
+def notice_other_held() -> ColumnElement[bool]:
+    """Condition on ``corr_notices``: the other member still holds the other item, live and discoverable. A notice
+    says that another member holds related information, so it is shown (and counted) only while that holds. Edits
+    also withdraw open notices their new version no longer supports (`Correlation._withdraw`); this condition
+    covers the notices a member has acted on (released, dismissed), which are kept as the record of that action."""
+    other = items.alias("notice_other_item")
+    return exists(select(other.c.seq).where(other.c.seq == corr_notices.c.other_item_seq,
+                                            other.c.revoked.is_(False), other.c.discoverable.is_(True)))

@@ -196,10 +196,17 @@ class Statistics:
 
     def check_figure(self, viewer: Principal, raw: Any) -> dict[str, Any]:
         d = F.check_definition(raw)
-        # The members-own basis counts a member's items as the member sees them: a viewer asks it for their own
-        # member only. Communiqué figures (all participants) are read through the meeting, not here.
-        if d["basis"] == "members-own" and d["members"] != [viewer.member_code]:
-            raise PermissionDenied("ask for your own member's figures, or read them through a meeting")
+        # The members-own basis counts a member's items as the member as a whole sees them (every classification,
+        # every release): what the member's analysts and admins prepare its summary from. A viewer asks it for
+        # their own member only, and only a role that prepares that summary: a reader or a consumer, who may see
+        # less of their member's items, would otherwise count what is withheld from them. Communiqué figures (all
+        # participants) are read through the meeting, not here.
+        if d["basis"] == "members-own":
+            if not viewer.can_write:
+                raise PermissionDenied("only your member's analysts and administrators read its own figures; "
+                                       "ask with the viewer basis")
+            if d["members"] != [viewer.member_code]:
+                raise PermissionDenied("ask for your own member's figures, or read them through a meeting")
         return d
 
     def drilldown(self, viewer: Principal, definition: dict[str, Any], *, cursor: str | None = None,

@@ -758,25 +758,37 @@ class Items:
 
     def update(self, principal: Principal, item_id: str, patch: Any, request_id: str | None = None) -> dict[str, Any]:
         with self.db.write() as conn:
-            row, current = self._editable(conn, principal, item_id)
-            if row.revoked:
-                raise Conflict("the item is revoked; revoked items do not change")
-            if isinstance(patch, dict) and "version" in patch and patch["version"] != row.version:
-                raise Conflict(f"the item is at version {row.version}, not {patch['version']}; reload and retry")
-            d = check_patch(current, patch, self.settings)
-            errors: dict[int, list[FieldError]] = {}
-            self._check_refs(conn, principal, [(0, d)], errors)
-            if errors:
-                raise ValidationFailed(errors[0])
-            self._new_version(conn, principal, row, current, d, revoked=False, action="item.update",
-                              request_id=request_id)
+            self.update_in(conn, principal, item_id, patch, request_id)
         return self.get(principal, item_id, request_id)
+
+    def update_in(self, conn: Connection, principal: Principal, item_id: str, patch: Any,
+                  request_id: str | None = None) -> None:
+        """``update`` inside the caller's write transaction (a step of a larger change that commits or not as
+        a whole)."""
+        row, current = self._editable(conn, principal, item_id)
+        if row.revoked:
+            raise Conflict("the item is revoked; revoked items do not change")
+        if isinstance(patch, dict) and "version" in patch and patch["version"] != row.version:
+            raise Conflict(f"the item is at version {row.version}, not {patch['version']}; reload and retry")
+        d = check_patch(current, patch, self.settings)
+        errors: dict[int, list[FieldError]] = {}
+        self._check_refs(conn, principal, [(0, d)], errors)
+        if errors:
+            raise ValidationFailed(errors[0])
+        self._new_version(conn, principal, row, current, d, revoked=False, action="item.update",
+                          request_id=request_id)
 
     def release(self, principal: Principal, item_id: str, members_to_add: Sequence[str], *,
                 consumers: bool | None = None, request_id: str | None = None) -> dict[str, Any]:
         """Widen an item's release in one step (used after a deconfliction notice)."""
-        with self.db.read() as conn:
-            current = self._render(conn, [self._visible_row(conn, principal, item_id)])[0]
+        with self.db.write() as conn:
+            self.release_in(conn, principal, item_id, members_to_add, consumers=consumers, request_id=request_id)
+        return self.get(principal, item_id, request_id)
+
+    def release_in(self, conn: Connection, principal: Principal, item_id: str, members_to_add: Sequence[str], *,
+                   consumers: bool | None = None, request_id: str | None = None) -> None:
+        """``release`` inside the caller's write transaction."""
+        current = self._render(conn, [self._visible_row(conn, principal, item_id)])[0]
         rel = current["handling"]["release"]
         if rel["scope"] == "all":
             new_rel: dict[str, Any] = dict(rel)
@@ -788,7 +800,7 @@ class Items:
                 raise ValidationFailed.one("members", "name at least one member other than the originator")
         if consumers is not None:
             new_rel["consumers"] = consumers
-        return self.update(principal, item_id, {"handling": {"release": new_rel}}, request_id)
+        self.update_in(conn, principal, item_id, {"handling": {"release": new_rel}}, request_id)
 
     def revoke(self, principal: Principal, item_id: str, request_id: str | None = None) -> dict[str, Any]:
         with self.db.write() as conn:
