@@ -166,6 +166,8 @@ class AuditLog:
 
     def search(self, conn: Connection, *, member: str | None = None, action: str | None = None,
                item_id: str | None = None, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+        """Records as stored, with no access policy: for the chain's own checks and tests. What a person reads
+        goes through ``accord.audit.listing``, which withholds what names items the reader may not see."""
         q = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
         if member:
             q = q.where(audit_log.c.member == member)

@@ -221,7 +221,7 @@ class Statistics:
                  .join(members, members.c.id == items.c.originator_id).where(cond))
             n_visible = int(conn.execute(select(func.count()).select_from(items).where(cond)).scalar_one())
             if cursor:
-                q = q.where(items.c.seq < decode_cursor(cursor))
+                q = q.where(items.c.seq < decode_cursor(self.db.settings.secret_key, cursor))
             rows = conn.execute(q.order_by(items.c.seq.desc()).limit(limit + 1)).all()
         more = len(rows) > limit
         rows = rows[:limit]
@@ -231,8 +231,9 @@ class Statistics:
             self.audit.record(AuditEvent("stats.drilldown", viewer.user_id or None, viewer.member_code, None,
                                          request_id, {"ids": [i["id"] for i in listed], "via": viewer.via,
                                                       "figure": definition["figure"]}))
+        nxt = encode_cursor(self.db.settings.secret_key, rows[-1].seq) if more and rows else None
         return {"definition": definition, "total": n_visible if total is None else total, "visible": n_visible,
-                "items": listed, "next": encode_cursor(rows[-1].seq) if more and rows else None}
+                "items": listed, "next": nxt}
 
     # ----- what a member presents ------------------------------------------------------------------------
     def member_figures(self, conn: Connection, member_id: int, code: str, start: str, end: str) -> list[dict[str, Any]]:

@@ -7,7 +7,6 @@ commit together or not at all.
 
 from __future__ import annotations
 
-import base64
 import builtins
 import contextlib
 import gc
@@ -24,6 +23,7 @@ from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
 from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, PermissionDenied, ValidationFailed
+from accord.sharing import sealed
 from accord.sharing.derived import Deriver
 from accord.sharing.handling import ITEM_KINDS, Principal
 from accord.sharing.policy import can_edit, visible
@@ -216,18 +216,22 @@ def fts_row(seq: int, item_id: str, kind: str, body: str | bytes) -> tuple[int, 
     return seq, d.title, d.text
 
 
-def encode_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
+_CURSOR = "item-cursor"  # the purpose label of list cursors (items.seq); see accord.sharing.sealed
 
 
-def decode_cursor(value: str) -> int:
+def encode_cursor(secret: str, seq: int) -> str:
+    """An opaque cursor for "items before ``seq``": sealed, so it shows no position (see accord.sharing.sealed)."""
+    return sealed.seal(secret, _CURSOR, seq.to_bytes(8, "big"))
+
+
+def decode_cursor(secret: str, value: str) -> int:
     try:
-        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
-        if not raw.startswith("s"):
-            raise ValueError
-        return int(raw[1:])
-    except (ValueError, UnicodeDecodeError):
+        raw = sealed.open_token(secret, _CURSOR, value)
+    except sealed.BadToken:
         raise ValidationFailed.one("cursor", "is not a cursor this server issued") from None
+    if len(raw) != 8:
+        raise ValidationFailed.one("cursor", "is not a cursor this server issued")
+    return int.from_bytes(raw, "big")
 
 
 _COLUMNS = (items.c.seq, items.c.id, items.c.kind, items.c.originator_id, items.c.created, items.c.modified,
@@ -438,7 +442,7 @@ class Items:
         with self.db.read() as conn:
             q = self._filtered(principal, f, dense_bbox=self._dense_bbox(conn, f), window=self._window(conn, f))
             if f.cursor:
-                q = q.where(items.c.seq < decode_cursor(f.cursor))
+                q = q.where(items.c.seq < decode_cursor(self.settings.secret_key, f.cursor))
             q = q.order_by(items.c.seq.desc()).limit(f.limit + 1)
             rows = conn.execute(q).all()
             more = len(rows) > f.limit
@@ -446,7 +450,7 @@ class Items:
             out = self._render(conn, rows)
         if out:
             self._audit_read(principal, "item.list", None, request_id, {"ids": [i["id"] for i in out]})
-        return Page(out, encode_cursor(rows[-1].seq) if more and rows else None)
+        return Page(out, encode_cursor(self.settings.secret_key, rows[-1].seq) if more and rows else None)
 
     def _dense_bbox(self, conn: Connection, f: ItemFilter) -> bool:
         """Whether a page of ``f`` is cheaper found by walking items newest first and testing each position than

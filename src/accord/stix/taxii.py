@@ -4,12 +4,12 @@ delete, status resources. The HTTP adapter (``accord.http.taxii``) only parses a
 A collection is a view: the objects a principal may see (``policy.visible`` in SQL, over the item for mapped
 objects and over the object's own handling otherwise), optionally narrowed to the caller's own member. Pages are
 keyset pages over (date_added, seq): the ``next`` token names the last row served, so a page costs the same at any
-depth and holds no server state.
+depth and holds no server state. The token is sealed (``accord.sharing.sealed``): the seq is global and would
+count the versions between two pages that the reader may not see.
 """
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +20,7 @@ from sqlalchemy import Connection, and_, func, or_, select, tuple_
 from accord import clock
 from accord.audit.chain import AuditEvent
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
+from accord.sharing import sealed
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible
 from accord.stix import mapping
@@ -80,17 +81,21 @@ class Page:
         return self.rows[-1].date_added if self.rows else None
 
 
-def encode_next(date_added: str, seq: int) -> str:
-    return base64.urlsafe_b64encode(f"{date_added}|{seq}".encode()).decode().rstrip("=")
+_NEXT = "taxii-next"  # the purpose label of TAXII page tokens; see accord.sharing.sealed
 
 
-def decode_next(token: str) -> tuple[str, int]:
+def encode_next(secret: str, date_added: str, seq: int) -> str:
+    """The ``next`` token after (date_added, seq), sealed so that it shows no position (the seq is global)."""
+    return sealed.seal(secret, _NEXT, seq.to_bytes(8, "big") + date_added.encode())
+
+
+def decode_next(secret: str, token: str) -> tuple[str, int]:
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-        added, _, seq = raw.partition("|")
+        raw = sealed.open_token(secret, _NEXT, token)
+        added = raw[8:].decode()
         mapping.version_key(added)
-        return added, int(seq)
-    except (ValueError, UnicodeDecodeError):
+        return added, int.from_bytes(raw[:8], "big")
+    except (ValueError, UnicodeDecodeError):  # BadToken is a ValueError
         raise ValidationFailed.one("next", "is not a token this server issued") from None
 
 
@@ -187,7 +192,7 @@ class TaxiiService:
                 raise ValidationFailed.one("added_after", "must be a timestamp") from None
             stmt = stmt.where(v.c.date_added > after)
         if q.next:
-            added, seq = decode_next(q.next)
+            added, seq = decode_next(self.settings.secret_key, q.next)
             stmt = stmt.where(tuple_(v.c.date_added, v.c.seq) > tuple_(added, seq))
         return stmt.order_by(v.c.date_added, v.c.seq).limit(q.limit + 1)
 
@@ -199,7 +204,7 @@ class TaxiiService:
             rows = conn.execute(self._base(principal, coll, q, version_filter=version_filter, columns=cols)).all()
         more = len(rows) > q.limit
         rows = rows[: q.limit]
-        token = encode_next(rows[-1].date_added, rows[-1].seq) if more and rows else None
+        token = encode_next(self.settings.secret_key, rows[-1].date_added, rows[-1].seq) if more and rows else None
         return Page(list(rows), more, token)
 
     def _audit(self, principal: Principal, action: str, page: Page, request_id: str | None,

@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
+from accord.audit.listing import listing as audit_listing
 from accord.errors import PermissionDenied
 from accord.http.api.common import json_response, request_id
 from accord.http.auth import SESSION_COOKIE, current_principal, services
@@ -160,8 +161,8 @@ async def audit(request: Request, caller: Caller, action: str | None = None, ite
 
     def run() -> list[dict[str, object]]:
         with svc.db.read() as conn:
-            return svc.audit.search(conn, member=member, action=action, item_id=item_id,
-                                    limit=max(1, min(limit, 1000)), before=before)
+            return audit_listing(conn, caller, member=member, action=action, item_id=item_id,
+                                 limit=max(1, min(limit, 1000)), before=before)
 
     return json_response({"records": await run_in_threadpool(run)})
 

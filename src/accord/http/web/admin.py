@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
+from accord.audit.listing import listing as audit_listing
 from accord.errors import PermissionDenied, ValidationFailed
 from accord.http.web.common import Admin, call, form, redirect, store, svc
 from accord.http.web.i18n import render, tr
@@ -134,8 +135,8 @@ async def audit_page(request: Request, user: Admin) -> Response:
 
     def search() -> list[dict[str, Any]]:
         with s.db.read() as conn:
-            return s.audit.search(conn, member=member, action=q.get("action") or None,
-                                  item_id=q.get("item") or None, limit=100, before=before)
+            return audit_listing(conn, user, member=member, action=q.get("action") or None,
+                                 item_id=q.get("item") or None, limit=100, before=before)
 
     records = await call(search)
     names = {u["id"]: u["username"] for u in await call(s.accounts.list_users, None)}

@@ -1,0 +1,169 @@
+"""The audit trail as an administrator reads it: every record, but nothing about items the reader may not see.
+
+The chain itself (``chain.py``) is complete and ``verify`` walks it untouched. A listing is read by a person, and
+the access policy holds for administrators too (``policy.py``: a hub administrator gets no exception), so a
+record that names an item or STIX object the reader may not see (``policy.visible``, decided in SQL by an EXISTS
+over ``items`` and ``stix_handles``) is listed with:
+
+- ``item_id`` null and a detail cut to how the access was made (``via``, ``token``): no kind, version, member
+  released to, or other words about the item;
+- in the detail of any other record, such ids left out of its ``ids`` / ``objects`` lists;
+- ``hash`` null for a record so cut, and ``prev_hash`` null for the record after it: each is a SHA-256 over the
+  full record, so a reader holding a guessed id could otherwise confirm it offline;
+- ``redacted`` true on such a record (false on every other).
+
+Filtering by the id of an item the reader may not see returns exactly what filtering by an id that names
+nothing returns: no records. Records that name no item (logins, token use, member and user administration) are
+listed as stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import orjson
+from sqlalchemy import Connection, and_, case, exists, not_, or_, select
+
+from accord.sharing.handling import Principal
+from accord.sharing.policy import visible
+from accord.stix.tables import stix_handles, stix_release
+from accord.storage.schema import audit_log, items
+
+__all__ = ["listing"]
+
+_KEPT = ("token", "via")  # what a cut detail keeps: how the access was made, nothing about the item
+_CHUNK = 500
+
+
+def _names_content(ref: Any) -> Any:
+    return or_(exists(select(items.c.seq).where(items.c.id == ref)),
+               exists(select(stix_handles.c.seq).where(stix_handles.c.stix_id == ref)))
+
+
+def _seen_by(viewer: Principal, ref: Any) -> Any:
+    """True when ``ref`` names an item, or a STIX object (mapped from an item or raw), that ``viewer`` may see."""
+    h = stix_handles
+    return or_(
+        exists(select(items.c.seq).where(items.c.id == ref, visible(viewer))),
+        exists(select(h.c.seq).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq))
+               .where(h.c.stix_id == ref,
+                      or_(and_(h.c.item_seq.is_not(None), visible(viewer)),
+                          and_(h.c.item_seq.is_(None), visible(viewer, h, stix_release))))))
+
+
+def withheld(viewer: Principal, ref: Any) -> Any:
+    """SQL: ``ref`` names content that exists and that ``viewer`` may not see."""
+    return and_(ref.is_not(None), _names_content(ref), not_(_seen_by(viewer, ref)))
+
+
+def _hidden_ids(conn: Connection, viewer: Principal, ids: Iterable[str]) -> set[str]:
+    """Which of ``ids`` name content ``viewer`` may not see (the policy decides in SQL, a chunk at a time)."""
+    wanted = sorted(set(ids))
+    hidden: set[str] = set()
+    h = stix_handles
+    for start in range(0, len(wanted), _CHUNK):
+        part = wanted[start:start + _CHUNK]
+        known = set(conn.execute(select(items.c.id).where(items.c.id.in_(part))).scalars())
+        known |= set(conn.execute(select(h.c.stix_id).where(h.c.stix_id.in_(part))).scalars())
+        if not known:
+            continue
+        seen = set(conn.execute(select(items.c.id).where(items.c.id.in_(known), visible(viewer))).scalars())
+        seen |= set(conn.execute(
+            select(h.c.stix_id).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq))
+            .where(h.c.stix_id.in_(known),
+                   or_(and_(h.c.item_seq.is_not(None), visible(viewer)),
+                       and_(h.c.item_seq.is_(None), visible(viewer, h, stix_release))))).scalars())
+        hidden |= known - seen
+    return hidden
+
+
+def _loads(detail: str) -> Any:
+    try:
+        return orjson.loads(detail)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _listed_ids(detail: Any) -> list[str]:
+    if not isinstance(detail, dict):
+        return []
+    out = [i for i in detail.get("ids") or [] if isinstance(i, str)]
+    out += [o[0] for o in detail.get("objects") or [] if isinstance(o, list) and o and isinstance(o[0], str)]
+    return out
+
+
+def _cut(detail: dict[str, Any], hidden: set[str]) -> dict[str, Any] | None:
+    """The detail without the hidden ids of its lists, or None when it names none."""
+    out = dict(detail)
+    changed = False
+    if isinstance(out.get("ids"), list):
+        kept = [i for i in out["ids"] if i not in hidden]
+        changed |= len(kept) != len(out["ids"])
+        out["ids"] = kept
+    if isinstance(out.get("objects"), list):
+        kept = [o for o in out["objects"] if not (isinstance(o, list) and o and o[0] in hidden)]
+        changed |= len(kept) != len(out["objects"])
+        out["objects"] = kept
+    return out if changed else None
+
+
+def _shown(rows: Sequence[Any], hidden: set[str]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for r in rows:
+        rec = {c: getattr(r, c) for c in ("seq", "at", "request_id", "user_id", "member", "action", "item_id",
+                                          "detail", "prev_hash", "hash")}
+        detail = _loads(r.detail)
+        redacted = bool(r.withheld)
+        if redacted:
+            rec["item_id"] = None
+            kept = {k: detail[k] for k in _KEPT if k in detail} if isinstance(detail, dict) else {}
+            rec["detail"] = orjson.dumps(kept, option=orjson.OPT_SORT_KEYS).decode()
+        elif isinstance(detail, dict):
+            cut = _cut(detail, hidden)
+            if cut is not None:
+                redacted = True
+                rec["detail"] = orjson.dumps(cut, option=orjson.OPT_SORT_KEYS).decode()
+        if redacted:
+            rec["hash"] = None
+        rec["redacted"] = redacted
+        out[r.seq] = rec
+    return out
+
+
+def _select(viewer: Principal) -> Any:
+    hidden = withheld(viewer, audit_log.c.item_id)
+    return select(audit_log, case((hidden, True), else_=False).label("withheld"))
+
+
+def listing(conn: Connection, viewer: Principal, *, member: str | None = None, action: str | None = None,
+            item_id: str | None = None, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
+    """Records newest first, as ``viewer`` may read them (see the module docstring)."""
+    q = _select(viewer).order_by(audit_log.c.seq.desc()).limit(limit)
+    if member:
+        q = q.where(audit_log.c.member == member)
+    if action:
+        q = q.where(audit_log.c.action == action)
+    if item_id:
+        # An item the viewer may not see is no filter at all: the same empty answer as an id naming nothing.
+        q = q.where(audit_log.c.item_id == item_id, not_(withheld(viewer, audit_log.c.item_id)))
+    if before:
+        q = q.where(audit_log.c.seq < before)
+    rows = conn.execute(q).all()
+    if not rows:
+        return []
+    # The record before each one listed: if it is cut, the listed record's prev_hash (its hash) is withheld too.
+    wanted = {r.seq - 1 for r in rows} - {r.seq for r in rows}
+    prev_rows = conn.execute(_select(viewer).where(audit_log.c.seq.in_(wanted))).all() if wanted else []
+    every = [*rows, *prev_rows]
+    hidden = _hidden_ids(conn, viewer, (i for r in every if not r.withheld
+                                        for i in _listed_ids(_loads(r.detail))))
+    shown = _shown(every, hidden)
+    out = []
+    for r in rows:
+        rec = shown[r.seq]
+        before_it = shown.get(r.seq - 1)
+        if before_it is not None and before_it["redacted"]:
+            rec["prev_hash"] = None
+        out.append(rec)
+    return out
