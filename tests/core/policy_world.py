@@ -1,8 +1,10 @@
 """Random worlds for the property-based policy tests, and the independent oracle they are checked against.
 
-A world is drawn as plain data (members, consumers, users, items with their final handling, edits, revocations),
-then built through the services in a fresh SQLite file. The oracle below decides visibility from that plain data
-alone, written from the rule in the issue, not from ``accord.sharing.policy``.
+A world is drawn as plain data (members, consumers, users, items with their first handling, the handling of each
+later edit, revocations), then built through the services in a fresh SQLite file. The oracle below decides
+visibility from that plain data alone, written from the rule in the issue, not from ``accord.sharing.policy``: an
+item is seen under its current handling, and one of its versions when, besides, that version's own handling admits
+the reader (the intersection).
 """
 
 from __future__ import annotations
@@ -56,12 +58,17 @@ class ItemSpec:
     tags: list[str]
     lat: float
     lon: float
-    new_handling: HandlingSpec | None  # an edit after creation replaces the handling (a new version)
+    edits: list[HandlingSpec]  # each edit after creation replaces the handling (a new version each)
     revoked: bool
 
     @property
     def final(self) -> HandlingSpec:
-        return self.new_handling or self.handling
+        return self.edits[-1] if self.edits else self.handling
+
+    @property
+    def version_handling(self) -> list[HandlingSpec]:
+        """The handling of versions 1, 2, ...: the first, each edit's, and the revocation's (unchanged)."""
+        return [self.handling, *self.edits, *([self.final] if self.revoked else [])]
 
 
 @dataclass
@@ -83,8 +90,37 @@ def _handling(draw: Any, n_members: int) -> HandlingSpec:
     return HandlingSpec(draw(st.sampled_from(TLP)), draw(st.integers(0, 4)), scope, named, draw(st.booleans()))
 
 
+def _edit(draw: Any, prev: HandlingSpec, n_members: int) -> HandlingSpec:
+    """A new handling from the previous one by one kind of change an originator makes: widen or narrow the scope,
+    lower (sanitise) or raise the classification, change the named members, flip the consumers flag, or anything."""
+    how = draw(st.sampled_from(("widen", "narrow", "lower", "raise", "members", "consumers", "any")))
+    h = HandlingSpec(prev.tlp, prev.classification, prev.scope, list(prev.named), prev.consumers)
+    if how in ("widen", "narrow"):
+        order = list(RELEASE_SCOPES)  # originator < members < all
+        i = order.index(h.scope)
+        h.scope = order[min(i + 1, 2)] if how == "widen" else order[max(i - 1, 0)]
+        if h.scope == "members" and not h.named:
+            h.named = [draw(st.integers(0, n_members - 1))]
+    elif how == "lower":
+        h.classification = draw(st.integers(0, h.classification))
+    elif how == "raise":
+        h.classification = draw(st.integers(h.classification, 4))
+    elif how == "members":
+        h.scope = "members"
+        h.named = draw(st.lists(st.integers(0, n_members - 1), min_size=1, max_size=n_members, unique=True))
+    elif how == "consumers":
+        h.consumers = not h.consumers
+    else:
+        return _handling(draw, n_members)
+    if h.scope != "members":
+        h.named = []
+    return h
+
+
 @st.composite
-def worlds(draw: Any, max_items: int = 24, max_users: int = 6) -> WorldSpec:
+def worlds(draw: Any, max_items: int = 24, max_users: int = 6, max_edits: int = 1) -> WorldSpec:
+    """``max_edits``: with 1 (the read-path tests), one item in five is edited once, to any handling; above, every
+    item gets up to that many edits, each a typical change of the one before (``_edit``)."""
     n = draw(st.integers(2, 4))
     roles = [draw(st.sampled_from(MEMBER_ROLES)) for _ in range(n)]
     consumer_counts = [draw(st.integers(0, 2)) for _ in range(n)]
@@ -93,11 +129,17 @@ def worlds(draw: Any, max_items: int = 24, max_users: int = 6) -> WorldSpec:
     items = []
     for _ in range(draw(st.integers(1, max_items))):
         h = _handling(draw, n)
+        edits: list[HandlingSpec] = []
+        if max_edits == 1:
+            edits = [_handling(draw, n)] if draw(st.integers(0, 4)) == 0 else []
+        else:
+            for _ in range(draw(st.integers(0, max_edits))):
+                edits.append(_edit(draw, edits[-1] if edits else h, n))
         items.append(ItemSpec(
             originator=draw(st.integers(0, n - 1)), kind=draw(st.sampled_from(ITEM_KINDS)), handling=h,
             word=draw(st.sampled_from(WORDS)), tags=draw(st.lists(st.sampled_from(TAGS), max_size=2, unique=True)),
             lat=draw(st.integers(-89_000, 89_000)) / 1000, lon=draw(st.integers(-179_000, 179_000)) / 1000,
-            new_handling=_handling(draw, n) if draw(st.integers(0, 4)) == 0 else None,
+            edits=edits,
             revoked=draw(st.integers(0, 5)) == 0,
         ))
     return WorldSpec(roles, consumer_counts, users, items)
@@ -117,20 +159,30 @@ class Built:
     specs: dict[str, ItemSpec] = field(default_factory=dict)
     modified: dict[str, str] = field(default_factory=dict)
     versions: dict[str, int] = field(default_factory=dict)
+    version_modified: dict[str, list[str]] = field(default_factory=dict)  # each version's ``modified``
 
     def close(self) -> None:
         self.svc.close()
         self.tmp.cleanup()
 
     # ----- the oracle ------------------------------------------------------------------------------------
-    def may_see(self, username: str, item_id: str) -> bool:
+    def admits(self, username: str, item_id: str, h: HandlingSpec) -> bool:
+        """Whether handling ``h`` on this item (its originator's) admits the reader."""
         member, role, clearance, is_consumer = self.reader_specs[username]
-        h = self.specs[item_id].final
         if role not in USER_ROLES or clearance < h.classification:
             return False
         originator = self.specs[item_id].originator
         reachable = (originator == member or h.scope == "all" or (h.scope == "members" and member in h.named))
         return reachable and (h.consumers or not is_consumer)
+
+    def may_see(self, username: str, item_id: str) -> bool:
+        return self.admits(username, item_id, self.specs[item_id].final)
+
+    def visible_versions(self, username: str, item_id: str) -> list[int]:
+        """The version numbers the reader may see: none unless the item now, then each whose own handling too."""
+        if not self.may_see(username, item_id):
+            return []
+        return [n for n, h in enumerate(self.specs[item_id].version_handling, 1) if self.admits(username, item_id, h)]
 
     def visible_ids(self, username: str, *, revoked: bool = False, **match: Any) -> list[str]:
         """Visible ids in creation order, optionally filtered the way ItemFilter filters."""
@@ -246,16 +298,20 @@ def build(spec: WorldSpec, *, with_tokens: bool = False) -> Built:
         b.specs[made["id"]] = s
         b.modified[made["id"]] = made["modified"]
         b.versions[made["id"]] = 1
-    for item_id in b.ids:
-        s = b.specs[item_id]
-        if s.new_handling is not None:
-            made = svc.items.update(writers[s.originator], item_id, {"handling": s.new_handling.api(codes)})
-            b.modified[item_id] = made["modified"]
-            b.versions[item_id] += 1
+        b.version_modified[made["id"]] = [made["modified"]]
+    for edit in range(max((len(s.edits) for s in spec.items), default=0)):
+        for item_id in b.ids:
+            s = b.specs[item_id]
+            if edit < len(s.edits):
+                made = svc.items.update(writers[s.originator], item_id, {"handling": s.edits[edit].api(codes)})
+                b.modified[item_id] = made["modified"]
+                b.versions[item_id] += 1
+                b.version_modified[item_id].append(made["modified"])
     for item_id in b.ids:
         s = b.specs[item_id]
         if s.revoked:
             made = svc.items.revoke(writers[s.originator], item_id)
             b.modified[item_id] = made["modified"]
             b.versions[item_id] += 1
+            b.version_modified[item_id].append(made["modified"])
     return b

@@ -17,7 +17,7 @@ from datetime import timedelta
 from typing import Any, NamedTuple, Protocol
 
 import orjson
-from sqlalchemy import Connection, Row, and_, func, select, text, update
+from sqlalchemy import Connection, Integer, Row, and_, func, literal, select, text, update
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -26,11 +26,19 @@ from accord.errors import Conflict, FieldError, LimitExceeded, NotFound, Permiss
 from accord.sharing import sealed
 from accord.sharing.derived import Deriver
 from accord.sharing.handling import ITEM_KINDS, Principal
-from accord.sharing.policy import can_edit, visible
+from accord.sharing.policy import can_edit, visible, visible_version
 from accord.sharing.validate import Draft, check_item, check_items, check_patch, parse_id
 from accord.storage.bulk import existing_values, insert_rows
 from accord.storage.database import Database
-from accord.storage.schema import item_release, item_spans, item_tags, item_versions, items, members
+from accord.storage.schema import (
+    item_release,
+    item_spans,
+    item_tags,
+    item_version_release,
+    item_versions,
+    items,
+    members,
+)
 
 __all__ = ["BulkResult", "ItemFilter", "ItemHook", "Items", "Page", "Prepared", "PreparedBatch", "WrittenItem",
            "fts_row", "prepare_items", "span_seconds", "stored_draft"]
@@ -502,12 +510,18 @@ class Items:
 
     def history(self, principal: Principal, item_id: str,
                 request_id: str | None = None) -> builtins.list[dict[str, Any]]:
-        """Every version, oldest first. The current release decides who may read the history."""
+        """The versions ``principal`` may see, oldest first: none unless the item is visible now (the same
+        ``NotFound`` as a missing one), then the current one and each earlier one whose own handling admitted them
+        too (``policy.visible_version``). Versions keep their numbers, so a hidden one leaves a gap."""
         with self.db.read() as conn:
             row = self._visible_row(conn, principal, item_id)
             current = self._render(conn, [row])[0]
-            older = conn.execute(select(item_versions.c.snapshot).where(item_versions.c.item_seq == row.seq)
-                                 .order_by(item_versions.c.version)).scalars().all()
+            older = conn.execute(
+                select(item_versions.c.snapshot).select_from(
+                    item_versions.join(items, items.c.seq == item_versions.c.item_seq))
+                .where(item_versions.c.item_seq == row.seq,
+                       visible_version(principal, item_versions, item_version_release, items.c.originator_id))
+                .order_by(item_versions.c.version)).scalars().all()
         self._audit_read(principal, "item.history", item_id, request_id)
         return [orjson.loads(s) for s in older] + [current]
 
@@ -730,8 +744,17 @@ class Items:
         if d.classification > principal.clearance:
             raise ValidationFailed.one("handling.classification", "is above your clearance")
         self.deriver.catch_up(conn, row.seq)  # hooks see this item's versions in order
+        # The old version keeps its own handling and release rows: history shows it only to those it admitted.
         conn.execute(item_versions.insert().values(item_seq=row.seq, version=row.version, modified=row.modified,
-                                                   snapshot=orjson.dumps(current).decode()))
+                                                   snapshot=orjson.dumps(current).decode(),
+                                                   classification=row.classification,
+                                                   release_scope=row.release_scope,
+                                                   release_consumers=bool(row.release_consumers)))
+        if row.release_scope == "members":
+            conn.execute(item_version_release.insert().from_select(
+                ["item_seq", "version", "member_id"],
+                select(item_release.c.item_seq, literal(row.version, Integer), item_release.c.member_id)
+                .where(item_release.c.item_seq == row.seq)))
         lat, lon, t_from, t_to = _positions(d)
         # An import carries its own later ``modified`` (STIX versions follow it); otherwise the hub stamps one.
         modified = modified if modified and modified > row.modified else clock.later_than(row.modified)

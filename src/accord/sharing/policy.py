@@ -10,16 +10,23 @@ A principal sees an item when all of these hold:
 A hub administrator gets no exception: content needs a release like everyone else's. Every read path (list, get,
 search, history, statistics, export, TAXII, correlation, alerts) builds its query on ``visible()``, so the rule is
 applied inside the database and a denied item is never loaded into the process at all.
+
+An earlier version of an item (its history, a STIX object's older versions) is seen only when the item is seen now
+*and* that version's own stored handling admits the principal under the same four points (``visible_version``):
+the intersection. Sanitising an item (classification lowered, text removed) or widening its release therefore
+opens only the new version; narrowing it closes every version, since the item itself is no longer seen.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, and_, exists, false, or_, select, true
 
 from accord.sharing.handling import READ_ROLES, WRITE_ROLES, Principal
 from accord.storage.schema import item_release, items
 
-__all__ = ["can_edit", "visible"]
+__all__ = ["can_edit", "visible", "visible_version"]
 
 
 def visible(principal: Principal, table=items,  # type: ignore[no-untyped-def]
@@ -36,13 +43,35 @@ def visible(principal: Principal, table=items,  # type: ignore[no-untyped-def]
             release.c.item_seq == table.c.seq, release.c.member_id == principal.member_id
         )
     )
+    return _admits(principal, table, table.c.originator_id, released_to_member)
+
+
+def visible_version(principal: Principal, version: FromClause, release: FromClause,
+                    originator_id: ColumnElement[Any]) -> ColumnElement[bool]:
+    """SQL condition over a table of stored versions, true for the rows whose *own* handling admits ``principal``.
+
+    ``version`` carries the handling columns of ``items`` (``classification``, ``release_scope``,
+    ``release_consumers``) as they were for that version; ``release`` holds its members released by name: a
+    ``member_id`` and the columns of ``version``'s primary key, named alike; ``originator_id`` is the (unchanging)
+    originator, from the item or handle the query joins. Callers compose it with ``visible`` on the item or
+    handle (the intersection: see the module docstring), never use it alone."""
+    if principal.role not in READ_ROLES:
+        return false()
+    key = [release.c[c.name] == c for c in version.primary_key]
+    released_to_member = exists(select(release.c.member_id).where(*key, release.c.member_id == principal.member_id))
+    return _admits(principal, version, originator_id, released_to_member)
+
+
+def _admits(principal: Principal, handling: Any, originator_id: ColumnElement[Any],
+            released_to_member: ColumnElement[bool]) -> ColumnElement[bool]:
+    """Points 2-4 of the rule over one row's handling columns."""
     reachable = or_(
-        table.c.originator_id == principal.member_id,
-        table.c.release_scope == "all",
-        and_(table.c.release_scope == "members", released_to_member),
+        originator_id == principal.member_id,
+        handling.c.release_scope == "all",
+        and_(handling.c.release_scope == "members", released_to_member),
     )
-    consumer_ok = table.c.release_consumers.is_(True) if principal.is_consumer else true()
-    return and_(table.c.classification <= principal.clearance, reachable, consumer_ok)
+    consumer_ok = handling.c.release_consumers.is_(True) if principal.is_consumer else true()
+    return and_(handling.c.classification <= principal.clearance, reachable, consumer_ok)
 
 
 def can_edit(principal: Principal, originator_id: int) -> bool:

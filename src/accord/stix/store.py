@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple, overload
 
 import orjson
 from sqlalchemy import Connection, delete, func, select, text, update
@@ -28,7 +28,7 @@ from accord.sharing.items import Items, WrittenItem
 from accord.sharing.items import _select as _item_select
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
-from accord.stix.tables import stix_handles, stix_release, stix_versions
+from accord.stix.tables import stix_handles, stix_release, stix_version_release, stix_versions
 from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
@@ -87,6 +87,26 @@ class _Handle(NamedTuple):
     originator_id: int
 
 
+class _Own(NamedTuple):
+    """The handling one stored version carries (its ``stix_versions`` columns and ``stix_version_release`` rows):
+    what its content was shared under, checked besides the handle's current rule (``policy.visible_version``)."""
+
+    classification: int
+    release_scope: str
+    release_consumers: bool
+    members: tuple[int, ...]  # member ids, for scope "members"
+
+    @staticmethod
+    def of(columns: dict[str, Any], member_ids: Sequence[int]) -> _Own:
+        scope = columns["release_scope"]
+        return _Own(columns["classification"], scope, bool(columns["release_consumers"]),
+                    tuple(sorted(set(member_ids))) if scope == "members" else ())
+
+
+# (object, item_seq or None, originator_id, the version's own handling): what ``_store`` stores.
+_ToStore = tuple[_Obj, int | None, int, _Own]
+
+
 @dataclass
 class _Incoming:
     """STIX objects being imported, for the hook that stores them (same thread, same transaction)."""
@@ -100,7 +120,7 @@ _verbatim: contextvars.ContextVar[_Incoming | None] = contextvars.ContextVar("ac
 _HANDLE_COLUMNS = ("seq", "stix_id", "item_seq", "originator_id", "tlp", "classification", "release_scope",
                    "release_consumers")
 _VERSION_COLUMNS = ("handle_seq", "stix_id", "stix_type", "version", "version_key", "date_added", "spec_version",
-                    "latest", "first", "body")
+                    "latest", "first", "body", "classification", "release_scope", "release_consumers")
 _OWN_COLUMNS = _HANDLE_COLUMNS[4:]  # a handle's own handling, as in the policy's columns
 _BORROWED_ROW = tuple(_BORROWED[c] for c in _OWN_COLUMNS)
 
@@ -164,51 +184,81 @@ class StixStore:
         rendered = {i["id"]: i for i in self.items._render(conn, rows)} if rows else {}  # the item's API shape
         entity_types = self._entity_types(conn, rendered.values()) if rendered else {}
         date_added = date_added_now()
-        pending: list[tuple[dict[str, Any], int, int]] = []
+        own = self._items_handling(conn, written, rendered)
+        pending: list[tuple[dict[str, Any], int, int, _Own]] = []
         generated_ids: list[str] = []
-        objs: list[tuple[_Obj, int | None, int]] = []
+        objs: list[_ToStore] = []
         for w in written:
             came = verbatim.get(w.id)
             if came is not None:  # parsed on the way in: stored as they came
-                objs.extend((o, w.seq, w.originator_id) for o in came)
+                objs.extend((o, w.seq, w.originator_id, own[w.seq]) for o in came)
                 continue
             bodies = mapping.item_to_stix(rendered[w.id], entity_types)
             generated_ids.extend(b["id"] for b in bodies)
-            pending.extend((b, w.seq, w.originator_id) for b in bodies)
+            pending.extend((b, w.seq, w.originator_id, own[w.seq]) for b in bodies)
         bases = self._latest_bodies(conn, generated_ids) if generated_ids else {}
         pending.extend(self._superseded(conn, [w for w in written if w.id not in verbatim and w.version > 1],
                                         pending))
-        for body, item_seq, originator_id in pending:
+        for body, item_seq, originator_id, handling in pending:
             if body["id"] in bases:
                 body = _merge(bases[body["id"]], body)
             parsed = _parse(0, body, date_added)
             if isinstance(parsed, _Obj):
-                objs.append((parsed, item_seq, originator_id))
+                objs.append((parsed, item_seq, originator_id, handling))
         self._store(conn, objs, date_added, None, incoming.absent if incoming is not None else None)
         self._ensure_identities(conn, {w.originator_id for w in written}, date_added)
 
+    def _items_handling(self, conn: Connection, written: list[WrittenItem],
+                        rendered: dict[str, dict[str, Any]]) -> dict[int, _Own]:
+        """Each written item version's handling, which its STIX objects of this version are stored under: from
+        its draft, or (a backfill, which has none) from its API shape."""
+        out: dict[int, _Own] = {}
+        named: dict[int, list[str]] = {}
+        for w in written:
+            if w.draft is not None:
+                d = w.draft
+                cols = {"classification": d.classification, "release_scope": d.release_scope,
+                        "release_consumers": d.release_consumers}
+                codes = list(d.release_members)
+            else:
+                h = rendered[w.id]["handling"]
+                cols = {"classification": h["classification"], "release_scope": h["release"]["scope"],
+                        "release_consumers": h["release"]["consumers"]}
+                codes = list(h["release"]["members"])
+            out[w.seq] = _Own.of(cols, [])
+            if cols["release_scope"] == "members" and codes:
+                named[w.seq] = codes
+        if named:
+            ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
+            for seq, codes in named.items():
+                out[seq] = out[seq]._replace(members=tuple(sorted({ids[c] for c in codes if c in ids})))
+        return out
+
     def _superseded(self, conn: Connection, edited: list[WrittenItem],
-                    pending: list[tuple[dict[str, Any], int, int]]) -> list[tuple[dict[str, Any], int, int]]:
+                    pending: list[tuple[dict[str, Any], int, int, _Own]]
+                    ) -> list[tuple[dict[str, Any], int, int, _Own]]:
         """Revoked versions of the objects an edited item no longer maps to. An entity whose type changes (a
         person found to be a group) becomes another STIX type, hence another id; without this, a member's system
-        would keep the old object as current."""
+        would keep the old object as current. Such a copy carries the old version's content, so it keeps that
+        version's handling (the item's current handling is checked besides, as for every version)."""
         if not edited:
             return []
-        now_of = {item_seq: body for body, item_seq, _ in pending}
-        current = {body["id"] for body, _, _ in pending}
+        now_of = {item_seq: body for body, item_seq, _, _ in pending}
+        current = {body["id"] for body, _, _, _ in pending}
         old = [r for r in conn.execute(select(stix_handles.c.stix_id, stix_handles.c.item_seq).where(
             stix_handles.c.item_seq.in_([w.seq for w in edited]))) if r.stix_id not in current]
         if not old:
             return []
         origin = {w.seq: w.originator_id for w in edited}
-        bodies = self._latest_bodies(conn, [r.stix_id for r in old])
+        latest = self._latest_bodies(conn, [r.stix_id for r in old], with_handling=True)
         out = []
         for r in old:
-            body = bodies.get(r.stix_id)
-            if body is None or body.get("revoked"):
+            found = latest.get(r.stix_id)
+            if found is None or found[0].get("revoked"):
                 continue
+            body, handling = found
             out.append(({**body, "modified": now_of[r.item_seq]["modified"], "revoked": True}, r.item_seq,
-                        origin[r.item_seq]))
+                        origin[r.item_seq], handling))
         return out
 
     def backfill(self, batch: int = 1000) -> int:
@@ -247,15 +297,36 @@ class StixStore:
                 out[iid] = orjson.loads(body).get("content", {}).get("entity_type", "group")
         return out
 
-    def _latest_bodies(self, conn: Connection, stix_ids: list[str]) -> dict[str, dict[str, Any]]:
+    @overload
+    def _latest_bodies(self, conn: Connection, stix_ids: list[str]) -> dict[str, dict[str, Any]]: ...
+
+    @overload
+    def _latest_bodies(self, conn: Connection, stix_ids: list[str], *, with_handling: Literal[True]
+                       ) -> dict[str, tuple[dict[str, Any], _Own]]: ...
+
+    def _latest_bodies(self, conn: Connection, stix_ids: list[str], *, with_handling: bool = False) -> Any:
+        """The latest version's body of each object, with (``with_handling``) the handling it was stored under."""
         # `latest` is tested in Python, not in SQL: with a condition on it, SQLite's planner (which has no
         # statistics) prefers the (latest, date_added) index and reads every latest version in the store.
-        out = {}
+        v = stix_versions
+        out: dict[str, Any] = {}
         for start in range(0, len(stix_ids), 500):
-            q = select(stix_versions.c.stix_id, stix_versions.c.latest, stix_versions.c.body).select_from(
-                stix_handles.join(stix_versions, stix_versions.c.handle_seq == stix_handles.c.seq)).where(
+            q = select(v.c.seq, v.c.stix_id, v.c.latest, v.c.body, v.c.classification, v.c.release_scope,
+                       v.c.release_consumers).select_from(
+                stix_handles.join(v, v.c.handle_seq == stix_handles.c.seq)).where(
                 stix_handles.c.stix_id.in_(stix_ids[start:start + 500]))
-            out.update({sid: orjson.loads(b) for sid, latest, b in conn.execute(q) if latest})
+            for r in conn.execute(q):
+                if r.latest:
+                    body = orjson.loads(r.body)
+                    out[r.stix_id] = (body, r) if with_handling else body
+        if with_handling:
+            named: dict[int, list[int]] = {}
+            seqs = [r.seq for _, r in out.values() if r.release_scope == "members"]
+            for start in range(0, len(seqs), 500):
+                for seq, mid in conn.execute(select(stix_version_release.c.seq, stix_version_release.c.member_id)
+                                             .where(stix_version_release.c.seq.in_(seqs[start:start + 500]))):
+                    named.setdefault(seq, []).append(mid)
+            out = {sid: (body, _Own.of(r._asdict(), named.get(r.seq, []))) for sid, (body, r) in out.items()}
         return out
 
     def _ensure_identities(self, conn: Connection, member_ids: set[int], date_added: str) -> None:
@@ -263,14 +334,14 @@ class StixStore:
         rows = rows_where_in(conn, "members", ("id", "code", "name", "created"), "id", sorted(member_ids))
         wanted = {mapping.member_identity_id(code): (mid, code, name, created) for mid, code, name, created in rows}
         have = {r[0] for r in rows_where_in(conn, "stix_handles", ("stix_id",), "stix_id", list(wanted))}
-        objs = []
+        objs: list[_ToStore] = []
+        public = {"tlp": "clear", "classification": 0, "release_scope": "all", "release_consumers": True}
         for sid, (mid, code, name, created) in wanted.items():
             if sid not in have:
                 parsed = _parse(0, mapping.member_identity(code, name, created), date_added)
                 assert isinstance(parsed, _Obj)
-                objs.append((parsed, None, mid))
+                objs.append((parsed, None, mid, _Own.of(public, [])))
         if objs:
-            public = {"tlp": "clear", "classification": 0, "release_scope": "all", "release_consumers": True}
             self._store(conn, objs, date_added, (public, []))
 
     # ----- low-level writes --------------------------------------------------------------------------------
@@ -284,21 +355,22 @@ class StixStore:
                                  "FROM generate_series(1, :n)"), {"n": n})
         return [int(r[0]) for r in rows]
 
-    def _store(self, conn: Connection, objs: Sequence[tuple[_Obj, int | None, int]], date_added: str,
+    def _store(self, conn: Connection, objs: Sequence[_ToStore], date_added: str,
                own_handling: tuple[dict[str, Any], list[int]] | None, absent: set[str] | None = None) -> list[bool]:
-        """Store object versions: ``(object, item_seq or None, originator_id)``. Raw objects (no item) take
-        ``own_handling`` = (handling columns, release member ids). Returns, per object, whether it was new.
+        """Store object versions: ``(object, item_seq or None, originator_id, the version's handling)``. New raw
+        objects (no item) get handles with ``own_handling`` = (handling columns, release member ids). Returns, per
+        object, whether it was new.
         ``absent``: ids the caller checked missing in this transaction (not looked up again; those stored here
         are removed from it)."""
         if not objs:
             return []
         known = absent or set()
-        ids = sorted({o.id for o, _, _ in objs if o.id not in known})
+        ids = sorted({o.id for o, _, _, _ in objs if o.id not in known})
         handles: dict[str, Any] = dict(rows_where_in(conn, "stix_handles", ("stix_id", "seq"), "stix_id", ids))
-        new_ids = list(dict.fromkeys(o.id for o, _, _ in objs if o.id not in handles))
+        new_ids = list(dict.fromkeys(o.id for o, _, _, _ in objs if o.id not in handles))
         if new_ids:
             seqs = self._allocate(conn, stix_handles, len(new_ids))
-            first_of = {o.id: (item_seq, orig) for o, item_seq, orig in reversed(objs)}
+            first_of = {o.id: (item_seq, orig) for o, item_seq, orig, _ in reversed(objs)}
             own = tuple(own_handling[0][c] for c in _OWN_COLUMNS) if own_handling is not None else _BORROWED_ROW
             release = own_handling[1] if own_handling is not None else []
             hrows: list[tuple[Any, ...]] = []
@@ -315,32 +387,51 @@ class StixStore:
                 absent.difference_update(new_ids)
         fresh = set(new_ids)
         vrows: list[tuple[Any, ...]] = []
+        named: list[tuple[int, str, tuple[int, ...]]] = []
         results: list[bool] = [False] * len(objs)
-        slow: list[tuple[int, int, _Obj]] = []
+        slow: list[tuple[int, int, _Obj, _Own]] = []
         seen: set[tuple[int, str]] = set()
-        for n, (o, _, _) in enumerate(objs):
+        for n, (o, _, _, own) in enumerate(objs):
             h = handles[o.id]
             if (h, o.key) in seen:
                 continue
             seen.add((h, o.key))
             if o.id in fresh:
-                vrows.append(self._vrow(h, o, date_added, True, True))
+                vrows.append(self._vrow(h, o, date_added, True, True, own))
+                if own.members:
+                    named.append((h, o.key, own.members))
                 fresh.discard(o.id)  # a second version of a new object in the same batch takes the slow path
                 results[n] = True
             else:
-                slow.append((n, h, o))
+                slow.append((n, h, o, own))
         insert_rows(conn, stix_versions, _VERSION_COLUMNS, vrows)
-        for n, h, o in slow:
-            results[n] = self._add_version(conn, h, o, date_added)
+        self._release_versions(conn, named)
+        for n, h, o, own in slow:
+            results[n] = self._add_version(conn, h, o, date_added, own)
         return results
 
     @staticmethod
-    def _vrow(handle: int, o: _Obj, date_added: str, latest: bool, first: bool) -> tuple[Any, ...]:
+    def _vrow(handle: int, o: _Obj, date_added: str, latest: bool, first: bool, own: _Own) -> tuple[Any, ...]:
         """A ``stix_versions`` row (``_VERSION_COLUMNS``)."""
         return (handle, o.id, o.type, o.version, o.key, date_added, o.spec, latest, first,
-                orjson.dumps(o.body).decode())
+                orjson.dumps(o.body).decode(), own.classification, own.release_scope, own.release_consumers)
 
-    def _add_version(self, conn: Connection, handle: int, o: _Obj, date_added: str) -> bool:
+    @staticmethod
+    def _release_versions(conn: Connection, named: list[tuple[int, str, tuple[int, ...]]]) -> None:
+        """The release rows of versions just stored, each named by (handle, version key) and its member ids."""
+        if not named:
+            return
+        v = stix_versions
+        seq_of: dict[tuple[int, str], int] = {}
+        handles = sorted({h for h, _, _ in named})
+        for start in range(0, len(handles), 500):  # by the (handle_seq, version_key) key: a few rows per handle
+            for seq, h, key in conn.execute(select(v.c.seq, v.c.handle_seq, v.c.version_key)
+                                            .where(v.c.handle_seq.in_(handles[start:start + 500]))):
+                seq_of[(h, key)] = seq
+        insert_rows(conn, stix_version_release, ("seq", "member_id"),
+                    [(seq_of[(h, key)], m) for h, key, ms in named for m in ms])
+
+    def _add_version(self, conn: Connection, handle: int, o: _Obj, date_added: str, own: _Own) -> bool:
         # The object's versions by its handle (a few rows), flags read here rather than tested in SQL (see
         # `_latest_bodies`), and updated by primary key.
         have = conn.execute(select(stix_versions.c.seq, stix_versions.c.version_key, stix_versions.c.latest,
@@ -355,7 +446,9 @@ class StixStore:
         unflag = [r.seq for r in have if r.first] if first else []
         if unflag:
             conn.execute(update(stix_versions).where(stix_versions.c.seq.in_(unflag)).values(first=False))
-        insert_rows(conn, stix_versions, _VERSION_COLUMNS, [self._vrow(handle, o, date_added, latest, first)])
+        insert_rows(conn, stix_versions, _VERSION_COLUMNS, [self._vrow(handle, o, date_added, latest, first, own)])
+        if own.members:
+            self._release_versions(conn, [(handle, o.key, own.members)])
         return True
 
     def reflag(self, conn: Connection, handle: int) -> None:
@@ -563,9 +656,17 @@ class StixStore:
                     return Outcome(p.id, p.version, False, detail)
                 finally:
                     _verbatim.reset(token)
-        # An older version, or a companion sighting: stored alongside, the item itself unchanged.
+        # An older version, or a companion sighting: stored alongside, the item itself unchanged, under the
+        # handling it declares (resolved as the item made from it would be), which must be valid and within the
+        # sender's clearance as for any object shared.
         with self.db.write() as conn:
-            ok = self._add_version(conn, h.seq, p, date_added)
+            member_ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
+            handling = self._handling_for(p.body, default_handling, member_ids)
+            if isinstance(handling, str):
+                return Outcome(p.id, p.version, False, handling)
+            if handling[0]["classification"] > principal.clearance:
+                return Outcome(p.id, p.version, False, "handling.classification: is above your clearance")
+            ok = self._add_version(conn, h.seq, p, date_added, _Own.of(*handling))
             self.audit.append(conn, [AuditEvent("stix.add", principal.user_id, principal.member_code, p.id,
                                                 request_id, {"version": p.version, "via": principal.via})])
         return Outcome(p.id, p.version, ok, "" if ok else "this version of the object is already present")
@@ -595,7 +696,8 @@ class StixStore:
             return
         added: list[list[str]] = []
         for handling, group in groups.values():
-            results = self._store(conn, [(p, None, principal.member_id) for p in group], date_added, handling,
+            own = _Own.of(*handling)
+            results = self._store(conn, [(p, None, principal.member_id, own) for p in group], date_added, handling,
                                   absent)
             for p, ok in zip(group, results, strict=True):
                 out[p.index] = Outcome(p.id, p.version, ok, "" if ok else "this version is already present")
@@ -625,10 +727,12 @@ class StixStore:
             if not revoked:
                 self.items.revoke(principal, item_id, request_id)
         with self.db.write() as conn:
-            q = delete(stix_versions).where(stix_versions.c.handle_seq == handle_seq)
+            which = [stix_versions.c.handle_seq == handle_seq]
             if not all_versions:
-                q = q.where(stix_versions.c.version_key.in_(version_keys))
-            n = conn.execute(q).rowcount
+                which.append(stix_versions.c.version_key.in_(version_keys))
+            conn.execute(delete(stix_version_release).where(
+                stix_version_release.c.seq.in_(select(stix_versions.c.seq).where(*which))))
+            n = conn.execute(delete(stix_versions).where(*which)).rowcount
             self.reflag(conn, handle_seq)
             self.audit.append(conn, [AuditEvent("stix.delete", principal.user_id, principal.member_code,
                                                 stix_id, request_id,

@@ -5,16 +5,33 @@ An object mapped from an Accord item borrows the item's handling (``item_seq`` s
 ``policy.visible`` applied to it); any other object (an unknown type, an indicator, a malware...) carries its own
 handling columns, named as on ``items``, with its release rows in ``stix_release``, so ``policy.visible(principal,
 stix_handles, stix_release)`` is the very same rule applied in SQL. ``stix_versions`` holds each version's
-verbatim JSON, in TAXII ``date_added`` order.
+verbatim JSON, in TAXII ``date_added`` order, with the handling that version was stored under (its own release
+rows in ``stix_version_release``): a reader is served a version only when the handle's rule admits them now *and*
+the version's own handling does (``policy.visible_version``), so a sanitised or widened object does not open its
+earlier versions to readers who could never see them.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, Index, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    false,
+    text,
+)
 
 from accord.storage.schema import PK, metadata
 
-__all__ = ["stix_handles", "stix_release", "stix_versions", "taxii_collections", "taxii_status"]
+__all__ = ["stix_handles", "stix_release", "stix_version_release", "stix_versions", "taxii_collections",
+           "taxii_status"]
 
 stix_handles = Table(
     "stix_handles",
@@ -52,10 +69,25 @@ stix_versions = Table(
     Column("latest", Boolean, nullable=False),
     Column("first", Boolean, nullable=False),
     Column("body", Text, nullable=False),  # the object's JSON, served back byte for byte
+    # This version's own handling (0013_version_handling), named as on ``items``; the strictest by default.
+    Column("classification", Integer, nullable=False, server_default=text("4")),
+    Column("release_scope", String(16), nullable=False, server_default="originator"),
+    Column("release_consumers", Boolean, nullable=False, server_default=false()),
     UniqueConstraint("handle_seq", "version_key", name="uq_stix_versions_handle_version"),
     Index("ix_stix_versions_latest_added", "latest", "date_added", "seq"),
     Index("ix_stix_versions_added", "date_added", "seq"),
     # No index on stix_id here: lookups by id go through stix_handles (unique) and (handle_seq, version_key).
+)
+
+# A version's release by name. Its key column is named ``seq`` (it holds a stix_versions.seq), as the version's
+# primary key is, so that policy.visible_version applies to it unchanged.
+stix_version_release = Table(
+    "stix_version_release",
+    metadata,
+    Column("seq", PK, ForeignKey("stix_versions.seq"), nullable=False),
+    Column("member_id", PK, ForeignKey("members.id"), nullable=False),
+    PrimaryKeyConstraint("seq", "member_id"),
+    sqlite_with_rowid=False,
 )
 
 taxii_collections = Table(

@@ -2,7 +2,11 @@
 delete, status resources. The HTTP adapter (``accord.http.taxii``) only parses and shapes.
 
 A collection is a view: the objects a principal may see (``policy.visible`` in SQL, over the item for mapped
-objects and over the object's own handling otherwise), optionally narrowed to the caller's own member. Pages are
+objects and over the object's own handling otherwise), optionally narrowed to the caller's own member, and of
+those the versions whose own stored handling admits the principal too (``policy.visible_version``): an object
+sanitised or released more widely shows its new readers only the versions shared with them. Every listing, the
+``first``/``last`` flags (the object's real first and latest version, served when visible), the manifest, the
+versions resource, their paging and date headers are computed over those versions alone. Pages are
 keyset pages over (date_added, seq): the ``next`` token names the last row served, so a page costs the same at any
 depth and holds no server state. The token is sealed (``accord.sharing.sealed``): the seq is global and would
 count the versions between two pages that the reader may not see.
@@ -22,10 +26,17 @@ from accord.audit.chain import AuditEvent
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing import sealed
 from accord.sharing.handling import Principal
-from accord.sharing.policy import visible
+from accord.sharing.policy import visible, visible_version
 from accord.stix import mapping
 from accord.stix.store import Outcome, StixStore
-from accord.stix.tables import stix_handles, stix_release, stix_versions, taxii_collections, taxii_status
+from accord.stix.tables import (
+    stix_handles,
+    stix_release,
+    stix_version_release,
+    stix_versions,
+    taxii_collections,
+    taxii_status,
+)
 from accord.storage.schema import items
 
 __all__ = ["STIX_MEDIA", "Collection", "ObjectQuery", "Page", "TaxiiService"]
@@ -155,7 +166,9 @@ class TaxiiService:
     def _base(self, principal: Principal, coll: Collection, q: ObjectQuery, *, version_filter: bool,
               columns: tuple[Any, ...]) -> Any:
         v = stix_versions
-        stmt = select(*columns).select_from(self._from()).where(self._visible(principal, coll))
+        stmt = select(*columns).select_from(self._from()).where(
+            self._visible(principal, coll),
+            visible_version(principal, v, stix_version_release, stix_handles.c.originator_id))
         if q.ids:
             stmt = stmt.where(stix_handles.c.stix_id.in_(q.ids))  # the handle's unique index, then its versions
         if q.types:

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 
@@ -31,6 +33,7 @@ __all__ = [
     "item_release",
     "item_spans",
     "item_tags",
+    "item_version_release",
     "item_versions",
     "items",
     "members",
@@ -190,6 +193,25 @@ item_versions = Table(
     Column("version", Integer, primary_key=True),
     Column("modified", String(24), nullable=False),
     Column("snapshot", Text, nullable=False),  # JSON of the item as it was at that version
+    # The version's own handling, as on ``items`` (0013_version_handling; TLP is not part of the rule): a reader
+    # sees an old version only when it admits them as well as the item's current handling does
+    # (``policy.visible_version``). The defaults are the strictest values, so a row written without them fails
+    # closed.
+    Column("classification", Integer, nullable=False, server_default=text("4")),
+    Column("release_scope", String(16), nullable=False, server_default="originator"),
+    Column("release_consumers", Boolean, nullable=False, server_default=false()),
+)
+
+# The members an old version was released to by name (its scope "members"), as item_release is for the item now.
+item_version_release = Table(
+    "item_version_release",
+    metadata,
+    Column("item_seq", PK, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("member_id", PK, ForeignKey("members.id"), nullable=False),
+    ForeignKeyConstraint(["item_seq", "version"], ["item_versions.item_seq", "item_versions.version"]),
+    PrimaryKeyConstraint("item_seq", "version", "member_id"),
+    sqlite_with_rowid=False,
 )
 
 audit_log = Table(
