@@ -18,14 +18,15 @@ from datetime import UTC, datetime
 from typing import Any, Literal, NamedTuple, overload
 
 import orjson
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
 
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
-from accord.errors import ValidationFailed
+from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing.handling import Principal
 from accord.sharing.items import Items, WrittenItem
 from accord.sharing.items import _select as _item_select
+from accord.sharing.policy import can_edit, visible
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
 from accord.stix.tables import stix_handles, stix_release, stix_version_release, stix_versions
@@ -33,7 +34,7 @@ from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
 
-__all__ = ["Finish", "Outcome", "StixStore", "date_added_now"]
+__all__ = ["NOT_WRITABLE", "Finish", "Outcome", "StixStore", "date_added_now"]
 
 _CONSTANTS = {m["id"] for m in mapping.TLP_MARKINGS} | {mapping.EXTENSION_ID, mapping.ACCORD_IDENTITY}
 # Handling columns of a handle whose item governs it: never read by the policy, and the strictest values, so that
@@ -44,6 +45,11 @@ _OWNED = {"name", "description", "aliases", "identity_class", "latitude", "longi
           "last_seen", "count", "sighting_of_ref", "where_sighted_refs", "relationship_type", "source_ref",
           "target_ref", "content", "created", "modified", "created_by_ref", "object_marking_refs", "lang", "revoked"}
 
+
+# The one answer to a write naming an id that exists but that the caller may not write: whether it is another
+# member's, hidden from the caller (classification, release) or visible but not theirs to edit. A global id space
+# shows that an id is taken; nothing more (not the owner, not whether the caller may see it, not its versions).
+NOT_WRITABLE = "an object with this id exists and cannot be written by you"
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -546,11 +552,11 @@ class StixStore:
             raw_objs: list[_Obj] = []
             companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
             used_companions: set[str] = set()
+            writable = self._writable(conn, principal, existing) if existing else set()
             for p in parsed:
                 ex = existing.get(p.id)
-                if ex is not None and ex.originator_id != principal.member_id:
-                    out[p.index] = Outcome(p.id, p.version, False,
-                                           "an object with this id belongs to another member")
+                if ex is not None and p.id not in writable:
+                    out[p.index] = Outcome(p.id, p.version, False, NOT_WRITABLE)
                     continue
                 if ex is not None and (ex.item_seq is not None):
                     versions_of_items.append(p)
@@ -594,6 +600,22 @@ class StixStore:
                              sorted(set(ids)))
         return {r[0]: _Handle(*r[1:]) for r in rows}
 
+    @staticmethod
+    def _writable(conn: Connection, principal: Principal, existing: dict[str, _Handle]) -> set[str]:
+        """The ids of ``existing`` to which ``principal`` may add versions: the object is visible to them (the
+        item's handling for a mapped object, the object's current handling for a raw one) and theirs to edit by
+        the items' rule (``policy.can_edit``: the originator's analysts and administrators)."""
+        ids = sorted(sid for sid, ex in existing.items() if can_edit(principal, ex.originator_id))
+        h = stix_handles
+        out: set[str] = set()
+        for start in range(0, len(ids), 500):
+            q = select(h.c.stix_id).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq)).where(
+                h.c.stix_id.in_(ids[start:start + 500]),
+                or_(and_(h.c.item_seq.is_not(None), visible(principal)),
+                    and_(h.c.item_seq.is_(None), visible(principal, h, stix_release))))
+            out.update(conn.execute(q).scalars())
+        return out
+
     def _ingest_mapped(self, conn: Connection, principal: Principal, mapped: list[tuple[_Obj, dict[str, Any]]],
                        companions: dict[str, _Obj], used: set[str], raw_objs: list[_Obj],
                        out: list[Outcome | None], request_id: str | None, absent: set[str]) -> None:
@@ -619,7 +641,11 @@ class StixStore:
                 if comp is not None and comp.id in used:
                     out[comp.index] = Outcome(comp.id, comp.version, True)
             elif any("clearance" in e.message or "already exists" in e.message for e in r.errors):
-                msg = "; ".join(f"{e.field}: {e.message}" for e in r.errors)
+                # The item id is taken (another STIX type of the same UUID, e.g. threat-actor--U for a person
+                # when intrusion-set--U is sent): the same words as for a taken STIX id, so that trying the types
+                # one by one does not tell which one the hidden item has.
+                msg = NOT_WRITABLE if any("already exists" in e.message for e in r.errors) else \
+                    "; ".join(f"{e.field}: {e.message}" for e in r.errors)
                 out[p.index] = Outcome(p.id, p.version, False, msg)
                 if comp is not None and comp.id in used:
                     out[comp.index] = Outcome(comp.id, comp.version, False, msg)
@@ -635,8 +661,12 @@ class StixStore:
         from accord.errors import AccordError
 
         with self.db.read() as conn:
-            h = conn.execute(select(stix_handles.c.seq, stix_handles.c.item_seq)
+            h = conn.execute(select(stix_handles.c.seq, stix_handles.c.item_seq, stix_handles.c.originator_id)
                              .where(stix_handles.c.stix_id == p.id)).one()
+            # Checked when the envelope was read; again here, in case the item changed since (this runs in a
+            # transaction of its own).
+            if p.id not in self._writable(conn, principal, {p.id: _Handle(*h)}):
+                return Outcome(p.id, p.version, False, NOT_WRITABLE)
             versions = conn.execute(select(stix_versions.c.version_key, stix_versions.c.latest)
                                     .where(stix_versions.c.handle_seq == h.seq)).all()
         latest = next((r for r in versions if r.latest), None)
@@ -650,6 +680,8 @@ class StixStore:
                     self.items.import_version(principal, item, revoked=bool(p.body.get("revoked")),
                                               request_id=request_id)
                     return Outcome(p.id, p.version, True)
+                except (NotFound, PermissionDenied):  # the item changed between the checks above and this write
+                    return Outcome(p.id, p.version, False, NOT_WRITABLE)
                 except AccordError as exc:
                     detail = "; ".join(f"{e.field}: {e.message}" for e in exc.errors) \
                         if isinstance(exc, ValidationFailed) else exc.detail
@@ -660,6 +692,8 @@ class StixStore:
         # handling it declares (resolved as the item made from it would be), which must be valid and within the
         # sender's clearance as for any object shared.
         with self.db.write() as conn:
+            if p.id not in self._writable(conn, principal, {p.id: _Handle(*h)}):
+                return Outcome(p.id, p.version, False, NOT_WRITABLE)
             member_ids = {code: mid for mid, code in conn.execute(select(members.c.id, members.c.code))}
             handling = self._handling_for(p.body, default_handling, member_ids)
             if isinstance(handling, str):
