@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextvars
 import re
+from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any, Literal, NamedTuple, overload
 
 import orjson
@@ -34,7 +36,7 @@ from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
 
-__all__ = ["NOT_WRITABLE", "Finish", "Outcome", "StixStore", "date_added_now"]
+__all__ = ["HIDDEN_ENTITY_REF_TYPE", "NOT_WRITABLE", "Finish", "Outcome", "StixStore", "date_added_now"]
 
 _CONSTANTS = {m["id"] for m in mapping.TLP_MARKINGS} | {mapping.EXTENSION_ID, mapping.ACCORD_IDENTITY}
 # Handling columns of a handle whose item governs it: never read by the policy, and the strictest values, so that
@@ -50,6 +52,15 @@ _OWNED = {"name", "description", "aliases", "identity_class", "latitude", "longi
 # member's, hidden from the caller (classification, release) or visible but not theirs to edit. A global id space
 # shows that an id is taken; nothing more (not the owner, not whether the caller may see it, not its versions).
 NOT_WRITABLE = "an object with this id exists and cannot be written by you"
+
+# A reference to an Accord entity the reader may not see is served with this STIX type whatever the entity's type
+# (person, group, organisation): the type of a ref must tell nothing about an item the reader cannot see. It is
+# the type Accord gives an entity of unknown type, a valid relationship/note target, and imports back as an entity.
+HIDDEN_ENTITY_REF_TYPE = "intrusion-set"
+_ENTITY_STIX_TYPES = frozenset({"intrusion-set", "threat-actor", "identity"})  # mapping's entity types
+# The objects whose references name items (Accord generates relationships' and notes' from the items they refer to;
+# a report imported from STIX keeps its object_refs).
+_REF_HOLDERS = frozenset({"relationship", "note", "report"})
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -148,6 +159,51 @@ def _parse(index: int, obj: Any, date_added: str) -> _Obj | Outcome:
     if not isinstance(spec, str) or len(spec) > 8:
         return Outcome(sid, version, False, "spec_version is not a version")
     return _Obj(index, obj, sid, stype, str(version), key, spec)
+
+
+@lru_cache(maxsize=8)
+def _row_type(fields: tuple[str, ...]) -> Any:
+    return namedtuple("ServedRow", fields)  # the page query's own columns, whatever they are
+
+
+def _neutralise(body: dict[str, Any], hidden: set[str]) -> bool:
+    """Give every reference in ``body`` to a hidden entity (its item id in ``hidden``) the fixed type; whether any
+    changed."""
+    changed = False
+
+    def one(ref: Any) -> Any:
+        nonlocal changed
+        if isinstance(ref, str) and "--" in ref:
+            stype, uid = ref.split("--", 1)
+            if stype in _ENTITY_STIX_TYPES and stype != HIDDEN_ENTITY_REF_TYPE and f"entity--{uid}" in hidden:
+                changed = True
+                return f"{HIDDEN_ENTITY_REF_TYPE}--{uid}"
+        return ref
+
+    for key, value in body.items():
+        if key.endswith("_ref"):
+            body[key] = one(value)
+        elif key.endswith("_refs") and isinstance(value, list):
+            body[key] = [one(r) for r in value]
+    return changed
+
+
+def _entity_refs(body: dict[str, Any]) -> set[str]:
+    """The item ids of the entities ``body`` refers to by a STIX entity type (top-level ``*_ref``/``*_refs``)."""
+    out: set[str] = set()
+    for key, value in body.items():
+        if key.endswith("_ref"):
+            refs = [value]
+        elif key.endswith("_refs") and isinstance(value, list):
+            refs = value
+        else:
+            continue
+        for ref in refs:
+            if isinstance(ref, str) and "--" in ref:
+                stype, uid = ref.split("--", 1)
+                if stype in _ENTITY_STIX_TYPES:
+                    out.add(f"entity--{uid}")
+    return out
 
 
 def _merge(base: dict[str, Any] | None, generated: dict[str, Any]) -> dict[str, Any]:
@@ -301,6 +357,35 @@ class StixStore:
             chunk = missing[start:start + 500]
             for iid, body in conn.execute(select(items.c.id, items.c.body).where(items.c.id.in_(chunk))):
                 out[iid] = orjson.loads(body).get("content", {}).get("entity_type", "group")
+        return out
+
+    @staticmethod
+    def served(conn: Connection, principal: Principal, rows: Sequence[Any]) -> list[Any]:
+        """Rows of versions (with ``stix_id`` and ``body``) as ``principal`` is to be served them: a reference to
+        an entity they may not see carries ``HIDDEN_ENTITY_REF_TYPE``, not the entity's own STIX type (which tells
+        a person from a group or an organisation). The stored body keeps the type its author saw; a reader who may
+        see the entity gets it unchanged, byte for byte. One query per page, and only for pages with references."""
+        parsed: list[tuple[int, dict[str, Any]]] = []
+        wanted: set[str] = set()
+        for n, r in enumerate(rows):
+            if r.stix_id.split("--", 1)[0] in _REF_HOLDERS:
+                body = orjson.loads(r.body)
+                refs = _entity_refs(body)
+                if refs:
+                    parsed.append((n, body))
+                    wanted |= refs
+        if not wanted:
+            return list(rows)
+        hidden: set[str] = set()
+        ids = sorted(wanted)
+        for start in range(0, len(ids), 500):
+            q = select(items.c.id, visible(principal).label("ok")).where(items.c.id.in_(ids[start:start + 500]))
+            hidden.update(iid for iid, ok in conn.execute(q) if not ok)
+        out = list(rows)
+        for n, body in parsed:
+            if hidden and _neutralise(body, hidden):
+                r = rows[n]
+                out[n] = _row_type(tuple(r._fields))(**{**r._asdict(), "body": orjson.dumps(body).decode()})
         return out
 
     @overload

@@ -215,8 +215,10 @@ class TaxiiService:
         cols = (v.c.seq, v.c.stix_id, v.c.version, v.c.date_added, v.c.spec_version) + ((v.c.body,) if body else ())
         with self.db.read() as conn:
             rows = conn.execute(self._base(principal, coll, q, version_filter=version_filter, columns=cols)).all()
-        more = len(rows) > q.limit
-        rows = rows[: q.limit]
+            more = len(rows) > q.limit
+            rows = rows[: q.limit]
+            if body:  # references to entities the reader may not see say nothing of them (StixStore.served)
+                rows = self.store.served(conn, principal, rows)
         token = encode_next(self.settings.secret_key, rows[-1].date_added, rows[-1].seq) if more and rows else None
         return Page(list(rows), more, token)
 
