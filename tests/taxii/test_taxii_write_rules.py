@@ -140,3 +140,30 @@ async def test_the_item_api_conflict_says_only_taken(client: httpx.AsyncClient, 
         bodies.append(b)
     assert bodies[0] == bodies[1]
     assert bodies[0]["detail"] == "an item with this id already exists"
+
+
+async def test_custom_properties_do_not_follow_an_item_into_a_wider_release(client: httpx.AsyncClient,
+                                                                             world: World) -> None:
+    """Properties the mapping does not own (custom ones) were shared under the version that brought them: an edit
+    that keeps or narrows the handling keeps them, a sanitising edit (lower classification) drops them, so a reader
+    the new version admits never reads what only the old one held."""
+    sid = f"report--{uuid.uuid4()}"
+    ts = "2026-01-01T00:00:00.000Z"
+    obj = {**_report(sid, ts, "Source report"), "x_source": "KINGFISHER",
+           "extensions": {EXTENSION_ID: {"extension_type": "property-extension", "classification": 3,
+                                         "release": {"scope": "all"}}}}
+    assert _failure(await _post(client, world, "alice", obj)) is None
+    item_id = "report--" + sid.split("--", 1)[1]
+
+    async def latest(user: str) -> dict[str, Any]:
+        r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/{sid}/", headers=_h(world, user))
+        return r.json()["objects"][0] if r.status_code == 200 and r.json().get("objects") else {}
+
+    world.svc.items.update(world.p("alice"), item_id, {"tags": ["kept"]})  # same handling: kept
+    assert (await latest("alice")).get("x_source") == "KINGFISHER"
+    assert await latest("bob") == {}  # bob (clearance 2) may not see it at all
+    world.svc.items.update(world.p("alice"), item_id, {"handling": {"classification": 0, "release": {"scope": "all"}},
+                                                       "content": {"title": "Sanitised", "body": "a meeting"}})
+    now = await latest("bob")
+    assert now.get("name") == "Sanitised" and "x_source" not in now
+    assert "x_source" not in await latest("alice")

@@ -206,13 +206,27 @@ def _entity_refs(body: dict[str, Any]) -> set[str]:
     return out
 
 
-def _merge(base: dict[str, Any] | None, generated: dict[str, Any]) -> dict[str, Any]:
-    """A newly generated object keeps the properties of the previous version that the mapping does not own."""
+def _no_wider(new: _Own, old: _Own) -> bool:
+    """Whether every reader handling ``new`` admits is admitted by ``old`` (same item, so same originator)."""
+    rank = {"originator": 0, "members": 1, "all": 2}
+    if new.classification < old.classification or (new.release_consumers and not old.release_consumers):
+        return False
+    if rank[new.release_scope] != rank[old.release_scope]:
+        return rank[new.release_scope] < rank[old.release_scope]
+    return new.release_scope != "members" or set(new.members) <= set(old.members)
+
+
+def _merge(base: dict[str, Any] | None, generated: dict[str, Any], carry: bool = True) -> dict[str, Any]:
+    """A newly generated object keeps the properties of the previous version that the mapping does not own, when
+    ``carry``: they were shared under the previous version's handling, so a version released more widely (a
+    sanitised edit) does not take them along."""
     if not base:
         return generated
-    keep = {k: v for k, v in base.items() if k not in _OWNED and k not in generated}
-    if generated["type"] == "report" and base.get("object_refs"):
+    if generated["type"] == "report" and base.get("object_refs"):  # ids, served through `served` like any ref
         generated = {**generated, "object_refs": base["object_refs"]}
+    if not carry:
+        return generated
+    keep = {k: v for k, v in base.items() if k not in _OWNED and k not in generated}
     ext = {**(base.get("extensions") or {}), **generated["extensions"]}
     return {**keep, **generated, "extensions": ext}
 
@@ -258,12 +272,13 @@ class StixStore:
             bodies = mapping.item_to_stix(rendered[w.id], entity_types)
             generated_ids.extend(b["id"] for b in bodies)
             pending.extend((b, w.seq, w.originator_id, own[w.seq]) for b in bodies)
-        bases = self._latest_bodies(conn, generated_ids) if generated_ids else {}
+        bases = self._latest_bodies(conn, generated_ids, with_handling=True) if generated_ids else {}
         pending.extend(self._superseded(conn, [w for w in written if w.id not in verbatim and w.version > 1],
                                         pending))
         for body, item_seq, originator_id, handling in pending:
             if body["id"] in bases:
-                body = _merge(bases[body["id"]], body)
+                base, base_handling = bases[body["id"]]
+                body = _merge(base, body, carry=_no_wider(handling, base_handling))
             parsed = _parse(0, body, date_added)
             if isinstance(parsed, _Obj):
                 objs.append((parsed, item_seq, originator_id, handling))
