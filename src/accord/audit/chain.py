@@ -21,7 +21,19 @@ from accord.storage.bulk import insert_rows
 from accord.storage.database import Database
 from accord.storage.schema import audit_head, audit_log
 
-__all__ = ["AuditEvent", "AuditLog", "Verification", "record_hash"]
+__all__ = ["AuditEvent", "AuditLog", "Verification", "filtered", "record_hash"]
+
+
+def filtered(q: Any, *, member: str | None, action: str | None, limit: int, before: int | None) -> Any:
+    """``q`` (a select over ``audit_log``) newest first, with the filters every listing of records shares."""
+    q = q.order_by(audit_log.c.seq.desc()).limit(limit)
+    if member:
+        q = q.where(audit_log.c.member == member)
+    if action:
+        q = q.where(audit_log.c.action == action)
+    if before:
+        q = q.where(audit_log.c.seq < before)
+    return q
 
 GENESIS = "0" * 64
 _COLUMNS = ("seq", "at", "request_id", "user_id", "member", "action", "item_id", "detail", "prev_hash", "hash")
@@ -168,13 +180,7 @@ class AuditLog:
                item_id: str | None = None, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
         """Records as stored, with no access policy: for the chain's own checks and tests. What a person reads
         goes through ``accord.audit.listing``, which withholds what names items the reader may not see."""
-        q = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
-        if member:
-            q = q.where(audit_log.c.member == member)
-        if action:
-            q = q.where(audit_log.c.action == action)
+        q = filtered(select(audit_log), member=member, action=action, limit=limit, before=before)
         if item_id:
             q = q.where(audit_log.c.item_id == item_id)
-        if before:
-            q = q.where(audit_log.c.seq < before)
         return [r._asdict() for r in conn.execute(q)]

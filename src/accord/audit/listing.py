@@ -25,9 +25,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, and_, case, exists, not_, or_, select
 
+from accord.audit.chain import filtered
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible
-from accord.stix.tables import stix_handles, stix_release
+from accord.stix.tables import handle_visible, stix_handles
 from accord.storage.schema import audit_log, items
 
 __all__ = ["listing"]
@@ -47,9 +48,7 @@ def _seen_by(viewer: Principal, ref: Any) -> Any:
     return or_(
         exists(select(items.c.seq).where(items.c.id == ref, visible(viewer))),
         exists(select(h.c.seq).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq))
-               .where(h.c.stix_id == ref,
-                      or_(and_(h.c.item_seq.is_not(None), visible(viewer)),
-                          and_(h.c.item_seq.is_(None), visible(viewer, h, stix_release))))))
+               .where(h.c.stix_id == ref, handle_visible(viewer))))
 
 
 def withheld(viewer: Principal, ref: Any) -> Any:
@@ -71,9 +70,7 @@ def _hidden_ids(conn: Connection, viewer: Principal, ids: Iterable[str]) -> set[
         seen = set(conn.execute(select(items.c.id).where(items.c.id.in_(known), visible(viewer))).scalars())
         seen |= set(conn.execute(
             select(h.c.stix_id).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq))
-            .where(h.c.stix_id.in_(known),
-                   or_(and_(h.c.item_seq.is_not(None), visible(viewer)),
-                       and_(h.c.item_seq.is_(None), visible(viewer, h, stix_release))))).scalars())
+            .where(h.c.stix_id.in_(known), handle_visible(viewer))).scalars())
         hidden |= known - seen
     return hidden
 
@@ -139,16 +136,10 @@ def _select(viewer: Principal) -> Any:
 def listing(conn: Connection, viewer: Principal, *, member: str | None = None, action: str | None = None,
             item_id: str | None = None, limit: int = 100, before: int | None = None) -> list[dict[str, Any]]:
     """Records newest first, as ``viewer`` may read them (see the module docstring)."""
-    q = _select(viewer).order_by(audit_log.c.seq.desc()).limit(limit)
-    if member:
-        q = q.where(audit_log.c.member == member)
-    if action:
-        q = q.where(audit_log.c.action == action)
+    q = filtered(_select(viewer), member=member, action=action, limit=limit, before=before)
     if item_id:
         # An item the viewer may not see is no filter at all: the same empty answer as an id naming nothing.
         q = q.where(audit_log.c.item_id == item_id, not_(withheld(viewer, audit_log.c.item_id)))
-    if before:
-        q = q.where(audit_log.c.seq < before)
     rows = conn.execute(q).all()
     if not rows:
         return []

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple, overload
 
 import orjson
-from sqlalchemy import Connection, and_, delete, func, or_, select, text, update
+from sqlalchemy import Connection, delete, func, select, text, update
 
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
@@ -31,7 +31,7 @@ from accord.sharing.items import _select as _item_select
 from accord.sharing.policy import can_edit, visible
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
-from accord.stix.tables import stix_handles, stix_release, stix_version_release, stix_versions
+from accord.stix.tables import handle_visible, stix_handles, stix_release, stix_version_release, stix_versions
 from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
@@ -710,9 +710,7 @@ class StixStore:
         out: set[str] = set()
         for start in range(0, len(ids), 500):
             q = select(h.c.stix_id).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq)).where(
-                h.c.stix_id.in_(ids[start:start + 500]),
-                or_(and_(h.c.item_seq.is_not(None), visible(principal)),
-                    and_(h.c.item_seq.is_(None), visible(principal, h, stix_release))))
+                h.c.stix_id.in_(ids[start:start + 500]), handle_visible(principal))
             out.update(conn.execute(q).scalars())
         return out
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from sqlalchemy import (
     Boolean,
     Column,
+    ColumnElement,
     ForeignKey,
     Index,
     Integer,
@@ -24,14 +25,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    and_,
     false,
+    or_,
     text,
 )
 
+from accord.sharing.handling import Principal
+from accord.sharing.policy import visible
 from accord.storage.schema import PK, metadata
 
-__all__ = ["stix_handles", "stix_release", "stix_version_release", "stix_versions", "taxii_collections",
-           "taxii_status"]
+__all__ = ["handle_visible", "stix_handles", "stix_release", "stix_version_release", "stix_versions",
+           "taxii_collections", "taxii_status"]
 
 stix_handles = Table(
     "stix_handles",
@@ -113,3 +118,11 @@ taxii_status = Table(
     Column("request_timestamp", String(27), nullable=False),
     Column("body", Text, nullable=False),  # the status resource's JSON
 )
+
+
+def handle_visible(principal: Principal) -> ColumnElement[bool]:
+    """The access rule over ``stix_handles`` (outer-joined to ``items`` on ``item_seq``): a mapped object is seen as
+    its item is, a raw one under its own handling columns and ``stix_release`` rows."""
+    h = stix_handles
+    return or_(and_(h.c.item_seq.is_not(None), visible(principal)),
+               and_(h.c.item_seq.is_(None), visible(principal, h, stix_release)))

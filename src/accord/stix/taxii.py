@@ -26,12 +26,12 @@ from accord.audit.chain import AuditEvent
 from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing import sealed
 from accord.sharing.handling import Principal
-from accord.sharing.policy import visible, visible_version
+from accord.sharing.policy import visible_version
 from accord.stix import mapping
 from accord.stix.store import Outcome, StixStore
 from accord.stix.tables import (
+    handle_visible,
     stix_handles,
-    stix_release,
     stix_version_release,
     stix_versions,
     taxii_collections,
@@ -150,11 +150,9 @@ class TaxiiService:
     # ----- reads -----------------------------------------------------------------------------------------
     @staticmethod
     def _visible(principal: Principal, coll: Collection) -> Any:
-        h = stix_handles
-        cond = or_(and_(h.c.item_seq.is_not(None), visible(principal)),
-                   and_(h.c.item_seq.is_(None), visible(principal, h, stix_release)))
+        cond = handle_visible(principal)
         if coll.only_own:
-            cond = and_(cond, h.c.originator_id == principal.member_id)
+            cond = and_(cond, stix_handles.c.originator_id == principal.member_id)
         return cond
 
     @staticmethod
