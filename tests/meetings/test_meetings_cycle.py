@@ -106,8 +106,23 @@ async def test_full_meeting_cycle(client, world: World, tmp_path: Path) -> None:
     r = await client.post(f"/api/v1/meetings/{mid}/communique/submit", headers=bearer(world, "alice"))
     assert r.status_code == 200, r.text
     c = r.json()
-    assert [f["value"] for f in c["figures"]] == [4, 2, 1]  # 3+1 coordinates, 1+1 reports, 1 to consumers
+    # Until every member approved, each sees only its own contribution, the chair included: the totals less its
+    # own would be the other members' figures, which they have not yet agreed to give.
+    assert [f["value"] for f in c["figures"]] == [None, None, None] and not c["figures_released"]
+    assert all(f["items_digest"] is None for f in c["figures"])
+    shares = {}
+    for user in ("alice", "bob", "carol"):
+        got = (await client.get(f"/api/v1/meetings/{mid}", headers=bearer(world, user))).json()["communique"]
+        assert [f["value"] for f in got["figures"]] == [None, None, None]
+        shares[user] = [f["contribution"] for f in got["figures"]]
+    totals = [sum(col) for col in zip(*shares.values(), strict=True)]
+    assert totals == [4, 2, 1]  # 3+1 coordinates, 1+1 reports, 1 to consumers
     assert c["awaiting"] == ["ALPHA", "BRAVO", "CHARLIE"]
+    held = (await client.get(f"/api/v1/meetings/{mid}/communique/figures/1/items", headers=bearer(world, "bob"))).json()
+    assert held["total"] is None
+    verified = (await client.get(f"/api/v1/meetings/{mid}/communique/verify", headers=bearer(world, "bob"))).json()
+    assert [f["stored"] for f in verified["figures"]] == [None, None, None]
+    assert [f["contribution"]["stored"] for f in verified["figures"]] == shares["bob"] and verified["reproduced"]
     r = await client.post(f"/api/v1/meetings/{mid}/communique/changes", headers=bearer(world, "carol"),
                           json={"comment": "Name the place in full."})
     assert r.json()["status"] == "draft" and r.json()["revision"] == 2 and r.json()["figures"] == []
@@ -120,7 +135,8 @@ async def test_full_meeting_cycle(client, world: World, tmp_path: Path) -> None:
         assert r.status_code == 200
     early = await client.post(f"/api/v1/meetings/{mid}/communique/publish", headers=bearer(world, "alice"))
     assert early.status_code == 409 and "CHARLIE" in early.json()["detail"]
-    await client.post(f"/api/v1/meetings/{mid}/communique/approve", headers=bearer(world, "carol"))
+    r = await client.post(f"/api/v1/meetings/{mid}/communique/approve", headers=bearer(world, "carol"))
+    assert [f["value"] for f in r.json()["figures"]] == [4, 2, 1] and r.json()["figures_released"]
     assert (await client.post(f"/api/v1/meetings/{mid}/communique/publish",
                               headers=bearer(world, "bob"))).status_code == 403
     r = await client.post(f"/api/v1/meetings/{mid}/communique/publish", headers=bearer(world, "alice"))

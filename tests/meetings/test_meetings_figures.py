@@ -66,7 +66,11 @@ def test_published_figures_reproduce_after_later_activity(world: World) -> None:
     publish(world, mid2, [{"figure": "information", "audience": "members"}])
     world.svc.items.update(world.p("carol"), made[3]["id"], {"handling": {"release": {"scope": "all"}}})
     v2 = world.svc.meetings.verify(world.p("bob"), mid2)
-    assert v2["reproduced"] is False and v2["figures"][0]["added"] == 1
+    # Whether the figure still holds is said to every participant; what moved only to the member whose items moved.
+    assert v2["reproduced"] is False and v2["figures"][0]["contribution"] == {
+        "stored": 0, "now": 0, "added": 0, "removed": 0, "reproduced": True}
+    v3 = world.svc.meetings.verify(world.p("carol"), mid2)
+    assert v3["figures"][0]["contribution"]["added"] == 1 and not v3["figures"][0]["contribution"]["reproduced"]
 
 
 def check_revoked_within_the_period_is_not_counted(world: World) -> None:
@@ -137,3 +141,48 @@ def test_plugged_figure_and_revocation_rule(world: World) -> None:
         assert dd["visible"] == 1  # released to all, consumers included
     finally:
         figures.FIGURES.pop("test_plugged")
+
+
+def test_own_summary_drafts_are_for_the_members_writers(world: World) -> None:
+    """A member's draft summary counts everything the member holds; its readers, who may be given less, see only
+    the figures the member chose to present, as the other members do."""
+    start, end, _ = period_with_items(world)
+    mid = convene(world, start, end)
+    mt = world.svc.meetings
+    drafted = mt.draft_summary(world.p("bob"), mid)
+    assert len(drafted["figures"]) > 1
+    mt.update_summary(world.p("bob"), mid, {"present_figures": [0]})
+    as_writer = next(s for s in mt.get(world.p("bob"), mid)["summaries"] if s["member"] == "BRAVO")
+    as_reader = next(s for s in mt.get(world.p("breader"), mid)["summaries"] if s["member"] == "BRAVO")
+    assert len(as_writer["figures"]) == len(drafted["figures"])
+    assert as_reader["figures"] == [as_writer["figures"][0]]
+
+
+def test_migration_splits_communiques_frozen_before_it(world: World) -> None:
+    """A communiqué frozen before migration 0014 gets each member's share from its frozen item ids, so its totals
+    stay hidden until every member approved, as for one frozen after it."""
+    from alembic import command
+    from sqlalchemy import select
+
+    from accord.meetings.tables import communique_contributions
+    from accord.storage.migrate import alembic_config, upgrade
+
+    start, end, made = period_with_items(world)
+    mid = convene(world, start, end)
+    mt = world.svc.meetings
+    mt.draft_communique(world.p("alice"), mid, {"texts": {"en": "Text."}, "figures": [{"figure": "items",
+                                                                                        "audience": "any"}]})
+    mt.submit_communique(world.p("alice"), mid)
+    with world.svc.db.read() as conn:
+        before = sorted(conn.execute(select(communique_contributions)).all())
+    db = world.svc.db
+    cfg = alembic_config(db)
+    with db.writer.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0005_meetings")
+        conn.commit()
+    upgrade(db)
+    with world.svc.db.read() as conn:
+        after = sorted(conn.execute(select(communique_contributions)).all())
+    assert after == before and sum(r.value for r in after) == 4
+    assert mt.get(world.p("bob"), mid)["communique"]["figures"][0]["contribution"] == 1

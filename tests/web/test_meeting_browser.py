@@ -183,8 +183,11 @@ def test_meeting_cycle_through_the_pages(server: tuple[str, World, dict[str, Any
     alice.click("#submit-communique")
     frozen = alice.locator("#communique table.figures tbody tr")
     expect(frozen).to_have_count(2)
-    expect(frozen.nth(0)).to_contain_text("2")  # one observation of each member, released to all
-    expect(frozen.nth(1)).to_contain_text("2")  # the two reports sharing the phone number
+    # Until both members approved, the chair sees only its own member's contribution, not the totals.
+    expect(frozen.nth(0).locator("td").nth(0)).to_have_text("—")
+    expect(frozen.nth(0).locator("td.contribution")).to_have_text("1")  # ALPHA's own observation
+    expect(frozen.nth(1).locator("td.contribution")).to_have_text("1")  # ALPHA's report sharing the phone number
+    expect(alice.locator("#totals-held")).to_be_visible()
     expect(alice.locator("#communique")).to_contain_text("ALPHA, BRAVO")
 
     # Both members approve; the chair publishes.
@@ -193,6 +196,10 @@ def test_meeting_cycle_through_the_pages(server: tuple[str, World, dict[str, Any
     expect(bob.locator(".flash")).to_contain_text("Approved")
     fresh(alice, url + "#communique")
     alice.click("#approve")
+    frozen = alice.locator("#communique table.figures tbody tr")
+    expect(frozen.nth(0).locator("td").nth(0)).to_have_text("2")  # one observation of each member, released to all
+    expect(frozen.nth(1).locator("td").nth(0)).to_have_text("2")  # the two reports sharing the phone number
+    expect(alice.locator("#totals-held")).to_have_count(0)
     alice.click("#publish")
     expect(alice.locator("#communique .status.ok").first).to_contain_text("Published")
     shot(alice, "en-1280-meeting")

@@ -227,7 +227,9 @@ def meeting_submit(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
     svc, who = _who(ctx, as_user)
     c = svc.meetings.submit_communique(who, meeting)
     for f in c["figures"]:
-        console.print(f"  {f['position']}. {f['figure']} ({f['definition']['audience']}): {f['value']}")
+        total = f"{f['value']}" if f["value"] is not None else "total shown once every member approved"
+        console.print(f"  {f['position']}. {f['figure']} ({f['definition']['audience']}): {total}; "
+                      f"{who.member_code}'s contribution {f['contribution']}")  # the chair's analysts submit
     console.print(f"Awaiting approval from {', '.join(c['awaiting'])}")
 
 
@@ -262,8 +264,12 @@ def meeting_verify(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
     svc, who = _who(ctx, as_user)
     v = svc.meetings.verify(who, meeting)
     for f in v["figures"]:
-        mark = "[green]reproduced[/green]" if f["reproduced"] else \
-            f"[red]differs[/red] (now {f['now']}, +{f['added']} -{f['removed']})"
-        console.print(f"  {f['position']}. {f['figure']}: {f['stored']} {mark}")
-    if not v["reproduced"]:
+        mark = {True: "[green]reproduced[/green]", False: "[red]differs[/red]", None: ""}[f["reproduced"]]
+        stored = f["stored"] if f["stored"] is not None else "(total shown once every member approved)"
+        own, line = f["contribution"], f"  {f['position']}. {f['figure']}: {stored} {mark}"
+        if own is not None:  # a member's analysts and administrators see its own share
+            moved = "" if own["reproduced"] else f", now {own['now']} (+{own['added']} -{own['removed']})"
+            line += f"; {who.member_code}'s contribution {own['stored']}{moved}"
+        console.print(line)
+    if v["reproduced"] is False:
         raise typer.Exit(1)

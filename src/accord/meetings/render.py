@@ -231,9 +231,11 @@ def communique_html(svc: Services, viewer: Principal, meeting_id: Any, lang: str
     for f in c["figures"]:
         d = f["definition"]
         label = figure_label(w, d["figure"])
-        figures.append({"value": w.num(f["value"]), "label": label, "recipients": _recipients(w, d["audience"])})
-        sources.append({"label": label, "value": w.num(f["value"]),
-                        "query": query_text(d) + f" · sha256 {f['items_digest'][:16]}"})
+        # Before every member approved, the totals are not shown (Meetings, "Approval before totals").
+        value = w.num(f["value"]) if f["value"] is not None else "—"
+        figures.append({"value": value, "label": label, "recipients": _recipients(w, d["audience"])})
+        sources.append({"label": label, "value": value,
+                        "query": query_text(d) + (f" · sha256 {f['items_digest'][:16]}" if f["items_digest"] else "")})
     approved_at: dict[str, str] = {}
     for a in c["approvals"]:
         if a["revision"] == c["revision"]:

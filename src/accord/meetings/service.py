@@ -13,8 +13,16 @@ Who may do what:
   revision and earlier approvals lapse. Publication needs an approval of the current revision from every member.
 
 Freezing: when the chair submits the communiqué, its figures are computed and stored with their definitions and
-the ids behind them, so the members approve exact numbers. The review period must have ended (``period_to`` in the
-past), so no new item can fall into it. Publication re-runs the definitions and refuses if anything moved.
+the ids behind them, and so is each participant's share of every figure (its own items among those counted). The
+review period must have ended (``period_to`` in the past), so no new item can fall into it. Publication re-runs the
+definitions and refuses if anything moved.
+
+Approval before totals: until every participant has approved the current revision, each member (the chair
+included) is shown only its own share of each figure, never the total, in every answer (the communiqué, its
+document, the drill-down, verification, error texts and the audit record of the submission). The total less a
+member's own share is the other members' figures: shown before they agreed, a chair could set a narrow period and
+learn of another member's single items. A member approves the text and its own contribution; once all have, the
+totals are shown to every participant, who may still ask for changes until the chair publishes.
 """
 
 from __future__ import annotations
@@ -34,6 +42,7 @@ from accord.meetings import figures as F
 from accord.meetings.stats import Statistics
 from accord.meetings.tables import (
     approvals,
+    communique_contributions,
     communique_figures,
     communiques,
     meeting_members,
@@ -194,7 +203,7 @@ class Meetings:
                 "members": [{"code": c, "name": names[c]} for c in sorted(m.participants.values())],
                 "summaries": self._summaries(conn, principal, m),
                 "minutes": self._minutes(conn, m),
-                "communique": self._communique(conn, m),
+                "communique": self._communique(conn, m, principal),
             }
         shown = [h["id"] for s in out["summaries"] for h in s["highlights"]]
         if shown:  # highlight titles are item content: their reading is audited like any other
@@ -207,7 +216,9 @@ class Meetings:
         out = []
         for s in conn.execute(select(summaries).where(summaries.c.meeting_id == m.id)
                               .order_by(summaries.c.member_id)):
-            own = s.member_id == principal.member_id
+            # The member's own draft, every figure of it, is for those who prepare it: its figures count what the
+            # member as a whole holds, which its readers may not all be given (a reader sees what it presents).
+            own = s.member_id == principal.member_id and principal.role in WRITE_ROLES
             figs = [f for f in orjson.loads(s.figures) if own or f.get("present")]
             wanted = [h["item"] for h in orjson.loads(s.highlights) if own or h.get("present")]
             present = {h["item"]: h.get("present", False) for h in orjson.loads(s.highlights)}
@@ -359,21 +370,51 @@ class Meetings:
             return next(e for e in self._minutes(conn, m) if e["id"] == r.id)
 
     # ----- communiqué ------------------------------------------------------------------------------------
-    def _communique(self, conn: Connection, m: _Meeting) -> dict[str, Any]:
+    def _communique(self, conn: Connection, m: _Meeting, principal: Principal) -> dict[str, Any]:
         c = conn.execute(select(communiques).where(communiques.c.meeting_id == m.id)).one()
         decided = conn.execute(select(approvals).where(approvals.c.meeting_id == m.id)
                                .order_by(approvals.c.id)).all()
-        figs = [{"position": f.position, "figure": f.key, "definition": orjson.loads(f.definition), "value": f.value,
-                 "items_digest": f.items_digest, "computed": f.computed,
+        awaiting = self._awaiting(conn, m, c.revision) if c.status == "in-approval" else []
+        released = self._released(conn, m, c)
+        own = self._own_shares(conn, m, principal)
+        figs = [{"position": f.position, "figure": f.key, "definition": orjson.loads(f.definition),
+                 "value": f.value if released else None, "items_digest": f.items_digest if released else None,
+                 "contribution": own[f.position].value if f.position in own else None, "computed": f.computed,
                  "items": f"/api/v1/meetings/{m.id}/communique/figures/{f.position}/items"}
                 for f in conn.execute(select(communique_figures).where(communique_figures.c.meeting_id == m.id)
                                       .order_by(communique_figures.c.position))]
         return {"status": c.status, "revision": c.revision, "texts": orjson.loads(c.texts),
                 "picks": orjson.loads(c.picks), "updated": c.updated, "submitted": c.submitted,
-                "published": c.published, "digest": c.digest, "figures": figs,
+                "published": c.published, "digest": c.digest, "figures": figs, "figures_released": released,
                 "approvals": [{"member": m.participants.get(a.member_id), "revision": a.revision,
                                "decision": a.decision, "comment": a.comment, "at": a.at} for a in decided],
-                "awaiting": self._awaiting(conn, m, c.revision) if c.status == "in-approval" else []}
+                "awaiting": awaiting}
+
+    def _released(self, conn: Connection, m: _Meeting, c: Any) -> bool:
+        """Whether the totals of the frozen figures may be shown: published, or every participant approved the
+        current revision (see the module's docstring, "Approval before totals")."""
+        return bool(c.status == "published" or (c.status == "in-approval" and not self._awaiting(conn, m, c.revision)))
+
+    @staticmethod
+    def _own_shares(conn: Connection, m: _Meeting, principal: Principal) -> dict[int, Any]:
+        """The principal's member's share of each frozen figure, for its analysts and administrators only: a share
+        counts every item of the member, some of which its readers may not be given."""
+        if principal.role not in WRITE_ROLES:
+            return {}
+        return {r.position: r for r in conn.execute(select(communique_contributions).where(
+            communique_contributions.c.meeting_id == m.id,
+            communique_contributions.c.member_id == principal.member_id))}
+
+    @staticmethod
+    def _shares(conn: Connection, definition: dict[str, Any]) -> tuple[list[str], dict[int, list[str]]]:
+        """The sorted ids behind a definition, and the sorted ids of each member among them (members-own: every
+        item counted is one of the listed members' own)."""
+        rows = conn.execute(select(items.c.id, items.c.originator_id)
+                            .where(F.selection(conn, definition, None)).order_by(items.c.id)).all()
+        by_member: dict[int, list[str]] = {}
+        for r in rows:
+            by_member.setdefault(r.originator_id, []).append(r.id)
+        return [r.id for r in rows], by_member
 
     def _awaiting(self, conn: Connection, m: _Meeting, revision: int) -> list[str]:
         latest: dict[int, str] = {}
@@ -423,10 +464,15 @@ class Meetings:
                 values["picks"] = _j(self._picks(m, raw["figures"]))
             if c.status == "in-approval":
                 values["revision"] = c.revision + 1
-                conn.execute(communique_figures.delete().where(communique_figures.c.meeting_id == m.id))
+                self._unfreeze(conn, m)
             conn.execute(update(communiques).where(communiques.c.meeting_id == m.id).values(**values))
             self._event(conn, principal, "communique.draft", m.id)
-            return self._communique(conn, m)
+            return self._communique(conn, m, principal)
+
+    @staticmethod
+    def _unfreeze(conn: Connection, m: _Meeting) -> None:
+        for table in (communique_contributions, communique_figures):
+            conn.execute(table.delete().where(table.c.meeting_id == m.id))
 
     def _definitions(self, m: _Meeting, picks: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [F.check_definition({"figure": p["figure"], "from": m.row.period_from, "to": m.row.period_to,
@@ -446,20 +492,26 @@ class Meetings:
             if m.row.period_to > clock.now():
                 raise Conflict("the period under review has not ended; its figures could still change")
             now = clock.now()
-            conn.execute(communique_figures.delete().where(communique_figures.c.meeting_id == m.id))
-            rows = []
+            self._unfreeze(conn, m)
+            rows: list[dict[str, Any]] = []
+            shares: list[dict[str, Any]] = []
             for pos, d in enumerate(self._definitions(m, orjson.loads(c.picks)), 1):
-                ev = F.evaluate(conn, d)
+                ids, by_member = self._shares(conn, d)
                 rows.append({"meeting_id": m.id, "position": pos, "key": d["figure"],
-                             "definition": F.canonical_json(d), "value": ev.value, "items_digest": ev.digest,
-                             "item_ids": _j(ev.item_ids), "computed": now})
+                             "definition": F.canonical_json(d), "value": len(ids), "items_digest": F.digest_ids(ids),
+                             "item_ids": _j(ids), "computed": now})
+                shares.extend({"meeting_id": m.id, "position": pos, "member_id": member_id,
+                               "value": len(mine), "items_digest": F.digest_ids(mine), "item_ids": _j(mine)}
+                              for member_id in m.participants for mine in [by_member.get(member_id, [])])
             if rows:
                 conn.execute(communique_figures.insert(), rows)
+                conn.execute(communique_contributions.insert(), shares)
             conn.execute(update(communiques).where(communiques.c.meeting_id == m.id)
                          .values(status="in-approval", submitted=now, updated=now))
-            self._event(conn, principal, "communique.submit", m.id, revision=c.revision,
-                        figures={str(r["position"]): r["value"] for r in rows})
-            return self._communique(conn, m)
+            # The values are not recorded here: the audit listing shows this record to the chair's administrators,
+            # and the totals are not theirs to see before every member approved.
+            self._event(conn, principal, "communique.submit", m.id, revision=c.revision, figures=len(rows))
+            return self._communique(conn, m, principal)
 
     def decide(self, principal: Principal, meeting_id: Any, decision: str, comment: str = "") -> dict[str, Any]:
         """A participating member approves the current revision, or asks for changes (back to draft)."""
@@ -481,9 +533,9 @@ class Meetings:
             if decision == "changes":
                 conn.execute(update(communiques).where(communiques.c.meeting_id == m.id)
                              .values(status="draft", revision=c.revision + 1, updated=clock.now()))
-                conn.execute(communique_figures.delete().where(communique_figures.c.meeting_id == m.id))
+                self._unfreeze(conn, m)
             self._event(conn, principal, "communique." + decision, m.id, revision=c.revision)
-            return self._communique(conn, m)
+            return self._communique(conn, m, principal)
 
     def publish(self, principal: Principal, meeting_id: Any) -> dict[str, Any]:
         with self.db.write() as conn:
@@ -500,8 +552,8 @@ class Meetings:
             for f in frozen:
                 ev = F.evaluate(conn, orjson.loads(f.definition))
                 if ev.value != f.value or ev.digest != f.items_digest:
-                    raise Conflict(f"figure {f.position} changed since it was approved ({f.value} -> {ev.value}); "
-                                   "revise and submit again")
+                    # The new value is not said: no member approved it (`verify` shows each member its own share).
+                    raise Conflict(f"figure {f.position} changed since it was approved; revise and submit again")
             now = clock.now()
             digest = hashlib.sha256(_j({"texts": orjson.loads(c.texts), "figures": [
                 [f.position, f.definition, f.value, f.items_digest] for f in frozen]}).encode()).hexdigest()
@@ -509,21 +561,38 @@ class Meetings:
                 status="published", published=now, published_by=principal.user_id, digest=digest, updated=now))
             conn.execute(update(meetings).where(meetings.c.id == m.id).values(status="closed"))
             self._event(conn, principal, "communique.publish", m.id, revision=c.revision, digest=digest)
-            return self._communique(conn, m)
+            return self._communique(conn, m, principal)
 
     def verify(self, principal: Principal, meeting_id: Any) -> dict[str, Any]:
-        """Re-run every frozen figure on the records as they are now and compare value and item set."""
+        """Re-run every frozen figure on the records as they are now. Whether the figure as a whole reproduces
+        (value and item set) is said once the totals are shown (see "Approval before totals"); what moved is said
+        only of the viewer's own member's share: which of another member's items entered or left a past figure is
+        that member's business (a release widened later, say)."""
         with self.db.read() as conn:
             m = self._load(conn, principal, meeting_id)
+            c = conn.execute(select(communiques).where(communiques.c.meeting_id == m.id)).one()
+            released = self._released(conn, m, c)
+            own = self._own_shares(conn, m, principal)
             out = []
             for f in conn.execute(select(communique_figures).where(communique_figures.c.meeting_id == m.id)
                                   .order_by(communique_figures.c.position)):
-                ev = F.evaluate(conn, orjson.loads(f.definition))
-                stored = set(orjson.loads(f.item_ids))
-                out.append({"position": f.position, "figure": f.key, "stored": f.value, "now": ev.value,
-                            "reproduced": ev.value == f.value and ev.digest == f.items_digest,
-                            "added": len(set(ev.item_ids) - stored), "removed": len(stored - set(ev.item_ids))})
-        return {"meeting": m.id, "figures": out, "reproduced": all(x["reproduced"] for x in out)}
+                ids, by_member = self._shares(conn, orjson.loads(f.definition))
+                share = own.get(f.position)
+                contribution = None
+                if share is not None:
+                    mine, stored_mine = set(by_member.get(principal.member_id, [])), set(orjson.loads(share.item_ids))
+                    contribution = {"stored": len(stored_mine), "now": len(mine),
+                                    "reproduced": F.digest_ids(sorted(mine)) == share.items_digest,
+                                    "added": len(mine - stored_mine), "removed": len(stored_mine - mine)}
+                whole_ok = len(ids) == f.value and F.digest_ids(ids) == f.items_digest
+                # Before the totals are shown, a member's analysts learn whether their own share holds; its
+                # readers nothing (`reproduced` None).
+                out.append({"position": f.position, "figure": f.key, "stored": f.value if released else None,
+                            "reproduced": whole_ok if released else (contribution or {}).get("reproduced"),
+                            "contribution": contribution})
+        return {"meeting": m.id, "figures": out, "figures_released": released,
+                "reproduced": all(x["reproduced"] for x in out) if all(x["reproduced"] is not None for x in out)
+                else None}
 
     def figure_items(self, principal: Principal, meeting_id: Any, position: int, *, cursor: str | None = None,
                      limit: int = 50, request_id: str | None = None) -> dict[str, Any]:
@@ -534,8 +603,13 @@ class Meetings:
                                                               communique_figures.c.position == position)).first()
             if f is None:
                 raise NotFound("no such figure")
-        return self.stats.drilldown(principal, orjson.loads(f.definition), cursor=cursor, limit=limit,
-                                    request_id=request_id, total=int(f.value))
+            c = conn.execute(select(communiques).where(communiques.c.meeting_id == m.id)).one()
+            released = self._released(conn, m, c)
+        out = self.stats.drilldown(principal, orjson.loads(f.definition), cursor=cursor, limit=limit,
+                                   request_id=request_id, total=int(f.value))
+        if not released:
+            out["total"] = None  # the figure is shown once every member approved; the viewer's share is listed
+        return out
 
     def count(self) -> int:
         with self.db.read() as conn:

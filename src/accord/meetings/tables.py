@@ -12,7 +12,8 @@ from sqlalchemy import Column, ForeignKey, Index, Integer, String, Table, Text, 
 
 from accord.storage.schema import PK, metadata
 
-__all__ = ["approvals", "communique_figures", "communiques", "meeting_members", "meetings", "minutes", "summaries"]
+__all__ = ["approvals", "communique_contributions", "communique_figures", "communiques", "meeting_members", "meetings",
+           "minutes", "summaries"]
 
 meetings = Table(
     "meetings",
@@ -109,4 +110,18 @@ communique_figures = Table(
     Column("items_digest", String(64), nullable=False),  # sha256 of the sorted item ids, one per line
     Column("item_ids", Text, nullable=False),  # JSON list of item ids, sorted
     Column("computed", String(24), nullable=False),
+)
+
+# Each participating member's share of a frozen figure (its own items among those counted). Until every participant
+# has approved the current revision, a member is shown only its own share of each figure, never the total: the
+# total less its own share would be the other members' figures, which they have not yet agreed to give.
+communique_contributions = Table(
+    "communique_contributions",
+    metadata,
+    Column("meeting_id", PK, ForeignKey("meetings.id"), primary_key=True),
+    Column("position", Integer, primary_key=True),
+    Column("member_id", PK, ForeignKey("members.id"), primary_key=True),
+    Column("value", Integer, nullable=False),
+    Column("items_digest", String(64), nullable=False),
+    Column("item_ids", Text, nullable=False),  # JSON list of the member's item ids among the figure's, sorted
 )
