@@ -171,6 +171,43 @@ def test_hidden_entities_never_crowd_out_visible_matches(world: Any, specs: list
             world.svc.items.revoke(world.p(s["author"]), i)
 
 
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                   HealthCheck.too_slow])
+@given(specs=st.lists(item_specs(), min_size=2, max_size=10), newer_hidden=st.integers(0, 12))
+def test_hidden_namesakes_never_crowd_out_a_name_made_of_common_words(world: Any, specs: list[dict[str, Any]],
+                                                                       newer_hidden: int) -> None:
+    """When every key of a name is common in the hub, the ranking reads a bounded number of the newest postings of
+    each key; for a reader those are the newest it may see, so hidden namesakes stored later (here up to 12, by a
+    member who releases them to no one) never push the visible ones out."""
+    run = next(_run)
+    svc = world.svc.correlation
+    name = f"Samir Haddad Nasser {run}"
+    made = [(world.share(s["author"], kind="entity", handling=_handling(s),
+                         content={"entity_type": "person", "name": name})["id"], s) for s in specs]
+    hidden = [world.share("carol", kind="entity", handling={"release": {"scope": "originator"}},
+                          content={"entity_type": "person", "name": name})["id"] for _ in range(newer_hidden)]
+    # A small hub: keys on more than 3 items count as common; the ranking then reads the newest 4 x 2 postings.
+    saved = svc.shortlist, svc._stmts
+    svc.shortlist, svc._stmts = 2, {}
+    svc._cap = lambda: 3  # type: ignore[method-assign]
+    try:
+        for user in READERS:
+            if user == "carol":
+                continue  # CHARLIE's own namesakes are visible to its users
+            got = [m["id"] for m in svc.match(world.p(user), name, 100)]
+            visible = [i for i, s in made if sees(world, user, s)]
+            # Every key common (more than 3 items): the earliest two of the newest 8 visible.
+            want = visible[-8:][:2] if len(made) + newer_hidden > 3 else visible[:2]
+            assert got == want, (user, got, want)
+    finally:
+        svc.shortlist, svc._stmts = saved
+        del svc._cap
+        for i, s in made:
+            world.svc.items.revoke(world.p(s["author"]), i)
+        for i in hidden:
+            world.svc.items.revoke(world.p("carol"), i)
+
+
 @st.composite
 def edit_steps(draw: Any, n_items: int) -> list[tuple[int, dict[str, Any] | None]]:
     """Edits of items already shared: (item index, new spec by the same author), or None to revoke it."""

@@ -167,7 +167,7 @@ def test_migration_splits_communiques_frozen_before_it(world: World) -> None:
     from accord.meetings.tables import communique_contributions
     from accord.storage.migrate import alembic_config, upgrade
 
-    start, end, made = period_with_items(world)
+    start, end, _ = period_with_items(world)
     mid = convene(world, start, end)
     mt = world.svc.meetings
     mt.draft_communique(world.p("alice"), mid, {"texts": {"en": "Text."}, "figures": [{"figure": "items",

@@ -316,8 +316,17 @@ class Correlation:
         alone), each with whether ``cond`` admits it: one statement, the policy applied to those ``k`` only.
         With ``common``, the keys are ``k0``... and only the newest ``cap`` postings of each are read."""
         if common:
-            parts = [select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"))
-                     .order_by(corr_keys.c.item_seq.desc()).limit(cap).subquery() for i in range(common)]
+            # For a reader, the newest postings *it may see* (the key index walked newest first, each posting's item
+            # checked against the policy until `cap` are found): newest postings read hub-wide and filtered after
+            # would let hidden namesakes crowd out the visible ones, so what a reader gets would depend on what it
+            # may not see. For notices (one hub-wide expression), the newest postings hub-wide, a bounded read.
+            def newest(i: int) -> Any:
+                q = select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"))
+                if cond.tag is None:
+                    q = q.join(items, items.c.seq == corr_keys.c.item_seq).where(cond.expr)
+                return q.order_by(corr_keys.c.item_seq.desc()).limit(cap).subquery()
+
+            parts = [newest(i) for i in range(common)]
             u = union_all(*[select(p.c.item_seq) for p in parts]).subquery()
             r = (select(u.c.item_seq, func.count().label("hits")).group_by(u.c.item_seq)
                  .order_by(func.count().desc(), u.c.item_seq).limit(bindparam("k")).subquery())
@@ -418,7 +427,8 @@ class Correlation:
         if not usable:
             # Every part of the name is common in the hub: the ranking reads the newest postings of each key
             # (four shortlists' worth), so that a name made only of common words costs a bounded read, not one
-            # growing with the hub. Such a name meets its newest namesakes.
+            # growing with the hub (for a reader: growing only with the hidden postings newer than those it may see).
+            # Such a name meets its newest namesakes, for a reader the newest it may see.
             n, newest = _padded(len(present)), 4 * self.shortlist
             key_params = _key_params(present, n)
             ranked_q = self._cached(("ranked_common", cond.tag, n), lambda: self._ranked(cond, n, newest), cond)

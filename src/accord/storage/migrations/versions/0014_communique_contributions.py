@@ -56,8 +56,8 @@ def upgrade() -> None:
                 parts.setdefault(member_id, []).append(item_id)
         for member_id, own in parts.items():
             own.sort()
-            rows.append({"meeting_id": meeting_id, "position": position, "member_id": member_id,
-                         "value": len(own), "items_digest": _digest(own), "item_ids": json.dumps(own, separators=(",", ":"))})
+            rows.append({"meeting_id": meeting_id, "position": position, "member_id": member_id, "value": len(own),
+                         "items_digest": _digest(own), "item_ids": json.dumps(own, separators=(",", ":"))})
     conn.execute(sa.text("INSERT INTO communique_contributions VALUES "
                          "(:meeting_id, :position, :member_id, :value, :items_digest, :item_ids)"), rows)
 
