@@ -97,7 +97,10 @@ class Model:
 
     def rule(self, sid: str) -> HandlingSpec:
         o = self.objs[sid]
-        return self.items[o.item].handling if o.item is not None else o.handling  # type: ignore[return-value]
+        if o.item is not None:
+            return self.items[o.item].handling
+        assert o.handling is not None
+        return o.handling
 
     def sees_object(self, user: str, sid: str) -> bool:
         return self.admits(user, self.objs[sid].originator, self.rule(sid))
@@ -365,10 +368,10 @@ async def check(b: Built, extras: list[Extra], writes: list[Write]) -> None:
                 expect = "rejected"
             else:  # a new id
                 expect = "accepted"
-                item_id = f"{KIND_OF[stype]}--{uid}" if stype in KIND_OF else None
-                if item_id is not None:
-                    after.items[item_id] = ItemModel(member, w.handling, False)
-                after.objs[sid] = ObjModel(member, item_id, None if item_id else w.handling, {key: w.handling})
+                new_item = f"{KIND_OF[stype]}--{uid}" if stype in KIND_OF else None
+                if new_item is not None:
+                    after.items[new_item] = ItemModel(member, w.handling, False)
+                after.objs[sid] = ObjModel(member, new_item, None if new_item else w.handling, {key: w.handling})
 
             event(f"{w.how} {'mapped' if o.item else 'raw'}: {expect}")
             if w.how == "same" and expect == "rejected" and not model.admits(poster, o.originator, o.versions[key]):
