@@ -249,8 +249,15 @@ def _latin_raw(text: str) -> str:
             t = folded
         else:
             t = _CYRILLIC_START.sub(lambda m: "y" + ("e" if m.group(1) == "е" else "o"), t).replace("й", "y")
-            t = ascii_text(t)
+            t = " ".join(_ascii_word(w) for w in t.split())
     return " ".join(_NON_ALNUM.sub(" ", t).split())
+
+
+@_memo(100_000)
+def _ascii_word(word: str) -> str:
+    """ICU's transliteration of one word, memoised: names repeat their words far more than whole names repeat
+    (an alias list of "Псевдоним 1" ... "Псевдоним 10000" costs one transliteration, not ten thousand)."""
+    return word if word.isascii() else ascii_text(word)
 
 
 def latin(text: str) -> str:

@@ -159,11 +159,15 @@ class Gazetteer:
         # One call for the whole text (words never hold a newline, and normalising never makes one).
         words = normalise("\n".join(raw)).split("\n") if raw else []
         out: list[int] = []
+        # Latin words must be capitalised: "nice" and "split" in a sentence are not towns. Checked first: most
+        # words of a text are not, and no phrase need then be built for them.
+        starts = [i for i, w in enumerate(raw) if not w[:1].islower()]
         for n in (3, 2, 1):
-            for i in range(len(words) - n + 1):
-                phrase = " ".join(words[i:i + n])
-                # Latin words must be capitalised: "nice" and "split" in a sentence are not towns.
-                if len(phrase) < 4 or raw[i][:1].islower() or phrase not in exact:
+            for i in starts:
+                if i + n > len(words):
+                    break
+                phrase = " ".join(words[i:i + n]) if n > 1 else words[i]
+                if len(phrase) < 4 or phrase not in exact:
                     continue
                 gid = max(exact[phrase], key=lambda g: int(by_id[g].get("population") or 0))
                 if gid not in out:
