@@ -15,6 +15,11 @@ over ``items`` and ``stix_handles``) is listed with:
 Filtering by the id of an item the reader may not see returns exactly what filtering by an id that names
 nothing returns: no records. Records that name no item (logins, token use, member and user administration) are
 listed as stored.
+
+How a record is then shown (`presented`): every record carries ``ref``, a sealed reference (the paging token for
+``before``). A member administrator reads only its own member's records, and their chain positions would count the
+records of everyone else between two of them (how busy the other members were, hour by hour): so it is shown no
+``seq`` and no ``prev_hash`` (the hub administrator, who verifies the chain, sees both).
 """
 
 from __future__ import annotations
@@ -26,12 +31,14 @@ import orjson
 from sqlalchemy import Connection, and_, case, exists, not_, or_, select
 
 from accord.audit.chain import filtered
+from accord.errors import ValidationFailed
+from accord.sharing import sealed
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible
 from accord.stix.tables import handle_visible, stix_handles
 from accord.storage.schema import audit_log, items
 
-__all__ = ["listing"]
+__all__ = ["listing", "presented", "record_seq"]
 
 _KEPT = ("token", "via")  # what a cut detail keeps: how the access was made, nothing about the item
 _CHUNK = 500
@@ -158,3 +165,33 @@ def listing(conn: Connection, viewer: Principal, *, member: str | None = None, a
             rec["prev_hash"] = None
         out.append(rec)
     return out
+
+
+_REF = "audit-record"
+
+
+def presented(viewer: Principal, secret: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Records of `listing` as ``viewer`` is shown them (see the module docstring): a sealed ``ref`` on each; for
+    anyone but the hub administrator, no chain position (``seq``, ``prev_hash``)."""
+    for r in records:
+        r["ref"] = sealed.seal(secret, _REF, int(r["seq"]).to_bytes(8, "big"))
+        if viewer.role != "hub-admin":
+            r["seq"] = None
+            r["prev_hash"] = None
+    return records
+
+
+def record_seq(viewer: Principal, secret: str, value: str | None, field: str = "before") -> int | None:
+    """The chain position a ``before`` value names: a record's ``ref``, or for the hub administrator also its
+    ``seq``."""
+    if value is None or value == "":
+        return None
+    if viewer.role == "hub-admin" and value.isdigit():
+        return int(value)
+    try:
+        raw = sealed.open_token(secret, _REF, value)
+    except sealed.BadToken:
+        raw = b""
+    if len(raw) != 8:
+        raise ValidationFailed.one(field, "must be the ref of a listed record")
+    return int.from_bytes(raw, "big")

@@ -10,6 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from accord.audit.listing import listing as audit_listing
+from accord.audit.listing import presented as audit_presented
+from accord.audit.listing import record_seq as audit_record_seq
 from accord.errors import PermissionDenied
 from accord.http.api.common import json_response, request_id
 from accord.http.auth import SESSION_COOKIE, current_principal, services
@@ -153,16 +155,20 @@ async def revoke_token(request: Request, token_id: int, caller: Caller) -> Respo
 
 @router.get("/audit", summary="The audit trail (administrators; member administrators see their member's records)")
 async def audit(request: Request, caller: Caller, action: str | None = None, item_id: str | None = None,
-                before: int | None = None, limit: int = 100) -> Response:
+                before: str | None = None, limit: int = 100) -> Response:
+    """``before``: the ``ref`` of a listed record (the next page starts after the last one listed)."""
     if caller.role not in ADMIN_ROLES:
         raise PermissionDenied("only administrators read the audit trail")
     svc = services(request)
     member = None if caller.role == "hub-admin" else caller.member_code
+    secret = svc.settings.secret_key
+    before_seq = audit_record_seq(caller, secret, before)
 
     def run() -> list[dict[str, object]]:
         with svc.db.read() as conn:
-            return audit_listing(conn, caller, member=member, action=action, item_id=item_id,
-                                 limit=max(1, min(limit, 1000)), before=before)
+            return audit_presented(caller, secret, audit_listing(
+                conn, caller, member=member, action=action, item_id=item_id, limit=max(1, min(limit, 1000)),
+                before=before_seq))
 
     return json_response({"records": await run_in_threadpool(run)})
 

@@ -12,6 +12,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from accord.audit.listing import listing as audit_listing
+from accord.audit.listing import presented as audit_presented
+from accord.audit.listing import record_seq as audit_record_seq
 from accord.errors import PermissionDenied, ValidationFailed
 from accord.http.web.common import Admin, call, form, redirect, store, svc
 from accord.http.web.i18n import render, tr
@@ -131,18 +133,20 @@ async def audit_page(request: Request, user: Admin) -> Response:
         if member and member != user.member_code:
             raise PermissionDenied("a member administrator sees its own member's records")
         member = user.member_code
-    before = _int(q.get("before"), "before")
+    secret = s.settings.secret_key
+    before = audit_record_seq(user, secret, q.get("before") or None)
 
     def search() -> list[dict[str, Any]]:
         with s.db.read() as conn:
-            return audit_listing(conn, user, member=member, action=q.get("action") or None,
-                                 item_id=q.get("item") or None, limit=100, before=before)
+            return audit_presented(user, secret, audit_listing(
+                conn, user, member=member, action=q.get("action") or None, item_id=q.get("item") or None,
+                limit=100, before=before))
 
     records = await call(search)
     names = {u["id"]: u["username"] for u in await call(s.accounts.list_users, None)}
     for r in records:
         r["username"] = names.get(r["user_id"], r["user_id"] or "")
     verification = await call(s.audit.verify) if user.role == "hub-admin" else None
-    next_before = records[-1]["seq"] if len(records) == 100 else None
+    next_before = records[-1]["ref"] if len(records) == 100 else None
     return render(request, "audit.html", {"records": records, "verification": verification, "p": q,
                                           "next_before": next_before, "member": member})
