@@ -387,7 +387,10 @@ class Correlation:
             # a single member whose names share common words walks every such item of its own for each item it
             # writes; and a notice needs a near-identical name, which shares the most keys and ranks first.
             bound = None if notices_for is None else 8 * self.shortlist
-            for r in self._name_candidates(conn, names, name_cond, noisy_out, max_rank=bound, params=name_params):
+            # A notice needs `notice_threshold`: weaker name matches are neither kept nor given reasons.
+            th = None if notices_for is None else self.notice_threshold
+            for r in self._name_candidates(conn, names, name_cond, noisy_out, threshold=th, max_rank=bound,
+                                           params=name_params):
                 put(r)
         if any(k[0] == "c" for k in own):
             for r in self._near(conn, cond, params, noisy_out):
@@ -453,7 +456,7 @@ class Correlation:
         primary: set[int] = set()
         found = [s for s in seqs if s in by_item]
         for s, (score, reasons, matched) in zip(found, best_scores(forms, [by_item[s] for s in found],
-                                                                   threshold=th, stored=True), strict=True):
+                                                                   threshold=th), strict=True):
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
