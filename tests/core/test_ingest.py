@@ -8,10 +8,12 @@ from typing import Any
 
 import orjson
 import pytest
+from sqlalchemy import select
 from tests.conftest import World
 
 from accord.errors import ValidationFailed
 from accord.sharing.ingest import Importer, json_chunks
+from accord.storage.schema import items
 
 
 def _uid(n: int, kind: str) -> str:
@@ -49,7 +51,9 @@ def test_import_matches_create_many(world: World, workers: int, ndjson: bool) ->
     objs = _objects()
     raw = b"\n".join(orjson.dumps(o) for o in objs) if ndjson else orjson.dumps({"items": objs})
     got: list[Any] = []
-    for results in Importer(world.svc.items, workers).run(world.p("bob"), json_chunks(raw, 4)):
+    # start_here=False: the worker prepares every chunk after the first (left to itself, the import prepares chunks
+    # here until the worker has started, about a second: all of these few).
+    for results in Importer(world.svc.items, workers, start_here=False).run(world.p("bob"), json_chunks(raw, 4)):
         got.extend(results)
     assert [r.index for r in got] == [i % 4 for i in range(len(objs))]  # indexes within each chunk
     ok = [o for o, _ in _outcome(got)]
@@ -64,6 +68,19 @@ def test_import_matches_create_many(world: World, workers: int, ndjson: bool) ->
     assert len(world.svc.items.list(world.p("bob"), _filter()).items) == 8  # all accepted, readable at once
 
 
+def test_chunks_keep_their_order_while_the_worker_starts(world: World) -> None:
+    """Chunks are prepared in this process until the worker has started, then by the worker: stored in input
+    order either way (here the switch normally falls in the middle of the import)."""
+    lines = [orjson.dumps({"kind": "report", "content": {"title": f"t{i}", "body": "b"}}) for i in range(3000)]
+    got = [r for results in Importer(world.svc.items, 1).run(world.p("bob"), json_chunks(b"\n".join(lines), 25))
+           for r in results]
+    assert all(r.ok for r in got) and len(got) == 3000
+    with world.svc.db.read() as conn:
+        titles = conn.execute(select(items.c.title).where(items.c.id.in_([str(r.id) for r in got]))
+                              .order_by(items.c.seq)).scalars().all()
+    assert titles == [f"t{i}" for i in range(3000)]
+
+
 def _filter() -> Any:
     from accord.sharing.items import ItemFilter
 
@@ -74,7 +91,7 @@ def test_unreadable_line_stops_the_import_after_the_chunks_before_it(world: Worl
     lines = [orjson.dumps({"kind": "report", "content": {"title": f"t{i}"}}) for i in range(6)]
     lines.insert(4, b'{"kind": ')
     chunks = json_chunks(b"\n".join(lines), 3, "feed.ndjson")
-    runs = Importer(world.svc.items, 1).run(world.p("bob"), chunks)
+    runs = Importer(world.svc.items, 1, start_here=False).run(world.p("bob"), chunks)
     assert sum(r.ok for r in next(runs)) == 3
     with pytest.raises(ValidationFailed) as exc:
         next(runs)
@@ -100,7 +117,8 @@ def test_chunks_commit_together_and_a_failure_loses_only_what_was_not_reported(w
 
     monkeypatch.setattr(items, "store_prepared", store)
     lines = [orjson.dumps({"kind": "report", "content": {"title": f"g{i}"}}) for i in range(16)]
-    runs = Importer(items, workers, group_s=60, group_items=8).run(world.p("bob"), json_chunks(b"\n".join(lines), 4))
+    runs = Importer(items, workers, group_s=60, group_items=8, start_here=False).run(
+        world.p("bob"), json_chunks(b"\n".join(lines), 4))
     reported = [next(runs), next(runs)]  # chunks 1 and 2, committed together
     assert [sum(r.ok for r in res) for res in reported] == [4, 4]
     assert calls[0] is calls[1] is not None  # one transaction for both

@@ -102,6 +102,11 @@ def _init_worker(settings: Settings) -> None:
     _worker_settings = settings
 
 
+def _ready() -> bool:
+    """In the worker: it has started (and imported what `_prepare` needs)."""
+    return True
+
+
 def _prepare(chunk: Chunk, allow_times: bool) -> PreparedBatch | list[tuple[str, str]]:
     """In the worker. A chunk that does not parse comes back as its errors (exceptions do not cross processes
     reliably)."""
@@ -159,9 +164,12 @@ class Importer:
     this process, one after the other), committing consecutive chunks together (see the module's text)."""
 
     def __init__(self, items: Items, workers: int = 1, *, group_s: float = 1.0,
-                 group_items: int = GROUP_ITEMS) -> None:
+                 group_items: int = GROUP_ITEMS, start_here: bool = True) -> None:
         self.items = items
         self.workers = workers
+        # Prepare chunks in this process until a worker has started (False: wait for one first, so that every
+        # chunk after the first goes through the workers; for tests of that path).
+        self.start_here = start_here
         self.group_s = group_s
         self.group_items = group_items
 
@@ -201,15 +209,27 @@ class Importer:
                                  initargs=(settings,)) as pool:
             pending: deque[Future[PreparedBatch | list[tuple[str, str]]]] = deque()
             try:
-                # A worker takes about a second to start: it gets the next chunks while this process prepares
-                # and stores the first one itself.
-                for chunk in itertools.islice(chunks, self.workers):
-                    pending.append(pool.submit(_prepare, chunk, allow_times))
-                yield from here(first)
-                for chunk in chunks:
-                    pending.append(pool.submit(_prepare, chunk, allow_times))
-                    if len(pending) > self.workers:  # read ahead by one chunk per worker, no further
-                        yield from self._store(group, pending.popleft())
+                # A worker takes about a second to start (a new interpreter importing Accord). Until one has,
+                # this process prepares and stores the chunks itself, in order; then the workers take the next
+                # ones (one chunk ahead each) while this process does the one in hand, and from there on they
+                # prepare and this process stores.
+                ready = pool.submit(_ready)
+                if not self.start_here:
+                    ready.result()
+                started: Future[bool] | None = ready
+                todo: Chunk | None = first
+                while todo is not None:
+                    if started is not None:
+                        if started.done():
+                            started = None
+                            for ahead in itertools.islice(chunks, self.workers):
+                                pending.append(pool.submit(_prepare, ahead, allow_times))
+                        yield from here(todo)  # stored before the chunks just handed to the workers
+                    else:
+                        pending.append(pool.submit(_prepare, todo, allow_times))
+                        if len(pending) > self.workers:  # read ahead by one chunk per worker, no further
+                            yield from self._store(group, pending.popleft())
+                    todo = next(chunks, None)
                 while pending:
                     yield from self._store(group, pending.popleft())
             finally:
