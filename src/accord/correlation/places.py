@@ -156,17 +156,20 @@ class Gazetteer:
         four letters, so that short words do not resolve to a town)."""
         by_id, exact, _ = _load()
         raw = text.replace(",", " ").replace(".", " ").replace("،", " ").split()
-        # One call for the whole text (words never hold a newline, and normalising never makes one).
-        words = normalise("\n".join(raw)).split("\n") if raw else []
         out: list[int] = []
         # Latin words must be capitalised: "nice" and "split" in a sentence are not towns. Checked first: most
-        # words of a text are not, and no phrase need then be built for them.
+        # words of a text are not, and only the words a phrase can then start with, and the two after each, are
+        # normalised (in one call: words never hold a newline, and normalising never makes one).
         starts = [i for i, w in enumerate(raw) if not w[:1].islower()]
+        if not starts:
+            return out
+        need = sorted({j for i in starts for j in range(i, min(i + 3, len(raw)))})
+        words = dict(zip(need, normalise("\n".join(raw[j] for j in need)).split("\n"), strict=True))
         for n in (3, 2, 1):
             for i in starts:
-                if i + n > len(words):
+                if i + n > len(raw):
                     break
-                phrase = " ".join(words[i:i + n]) if n > 1 else words[i]
+                phrase = " ".join(words[j] for j in range(i, i + n)) if n > 1 else words[i]
                 if len(phrase) < 4 or phrase not in exact:
                     continue
                 gid = max(exact[phrase], key=lambda g: int(by_id[g].get("population") or 0))

@@ -272,10 +272,11 @@ class Correlation:
         if name == "sizes":
             # Postings of each of n keys, counted up to cap + 1 (hub-wide, a cost guard: see
             # `_name_candidates`); excluded keys count none.
+            # The exclusion is tested on the parameter, not on each posting: one lookup per key, not cap + 1.
             cap = self._cap()
             parts = [select(literal(i).label("i"), func.count().label("n")).select_from(
                 select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"),
-                                                   self._not_excluded(corr_keys.c.key))
+                                                   self._not_excluded(bindparam(f"k{i}")))
                 .limit(cap + 1).subquery()) for i in range(n)]
             return parts[0] if n == 1 else union_all(*parts)
         if name == "own_keys":
