@@ -574,14 +574,15 @@ def best_score(queries: Iterable[NameForm], candidates: Iterable[NameForm],
     return best_scores(list(queries), [list(candidates)], keyed=keyed)[0]
 
 
-def _keyed_pairs(queries: Sequence[NameForm], cands: Sequence[NameForm], keyed: bool
-                 ) -> list[tuple[NameForm, NameForm]]:
+def _keyed_pairs(queries: Sequence[NameForm], cands: Sequence[NameForm], keyed: bool,
+                 stored: bool = False) -> list[tuple[NameForm, NameForm]]:
     if not keyed:
         return [(q, c) for q in queries for c in cands]
-    # Keys are memoised per form: the same query forms meet every candidate, and candidates recur (those held in
-    # memory by `NameIndex`, and those read from the store, whose `load_form` is memoised on the stored text).
+    # The queries' keys are memoised (the same forms meet every candidate); so are those of candidates held in
+    # memory (`NameIndex`), but not those of candidates read from the store (``stored``): they are new objects on
+    # every query, and memoising them only filled the memo (3 us a name instead of 1).
     qkeys = [form_keys(q) for q in queries]
-    ckeys = [form_keys(c) for c in cands]
+    ckeys = [blocking_keys(c) if stored else form_keys(c) for c in cands]
     shared = [(len(qk & ck), q, c) for q, qk in zip(queries, qkeys, strict=True) for c, ck in zip(cands, ckeys,
                                                                                                  strict=True)]
     top = max((n for n, _, _ in shared), default=0)
@@ -608,14 +609,15 @@ def _ratios(scorer: Any, a: list[str], b: list[str]) -> Any:
 
 
 def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]], keyed: bool = True,
-                threshold: float = 0.0) -> list[tuple[float, list[str], str]]:
+                threshold: float = 0.0, stored: bool = False) -> list[tuple[float, list[str], str]]:
     """`best_score` for each group of candidate names (one group per candidate item), with every pair scored in a
     few bulk calls: scoring some 140 pairs one Python call at a time was a third of correlating a new entity.
     The arithmetic is `_one_pair_score`'s, term for term in the same order, so the scores are the same floats;
-    reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``."""
+    reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``.
+    ``stored``: the candidates were just read from the store (see `_keyed_pairs`)."""
     pairs: list[tuple[int, NameForm, NameForm]] = []
     for g, cands in enumerate(groups):
-        pairs.extend((g, q, c) for q, c in _keyed_pairs(queries, cands, keyed))
+        pairs.extend((g, q, c) for q, c in _keyed_pairs(queries, cands, keyed, stored))
     # Each pair is one comparison, or two when a Latin name with a second reading meets Arabic script.
     ev_pair: list[int] = []
     xs: list[NameForm] = []
@@ -809,11 +811,10 @@ def _form_of(name: str, lat: str, script: str, f: list[str]) -> NameForm:
                     script, joined, lo, toks, skels, sh, short)
 
 
-@_memo(50_000)
 def load_form(name: str, lat: str, script: str, stored: str | None) -> NameForm:
-    """The analysed name from its stored text; from the Latin form when none was stored by this version.
-    Memoised (forms are immutable): the candidates of a new entity are mostly the same few holders of its common
-    name parts, read again write after write."""
+    """The analysed name from its stored text; from the Latin form when none was stored by this version. Not
+    memoised: a memo of forms read from a large store holds tens of thousands of objects the cyclic collector
+    walks, and its full collections became 100 ms pauses in name matching at 1M items."""
     parts = stored.split(_SEP) if stored else []
     if len(parts) not in (7, 13) or parts[0] != FORM_VERSION:
         return from_latin(name, lat, script)

@@ -457,7 +457,7 @@ class Correlation:
         primary: set[int] = set()
         found = [s for s in seqs if s in by_item]
         for s, (score, reasons, matched) in zip(found, best_scores(forms, [by_item[s] for s in found],
-                                                                   threshold=th), strict=True):
+                                                                   threshold=th, stored=True), strict=True):
             if score >= th:
                 out.append(Related(s, "name", score, [*reasons, f"matched name {matched!r}"] if matched else reasons))
                 if matched and matched == by_item[s][0].original:
