@@ -6,7 +6,9 @@ CPU, no database) and ``Items.store_prepared`` (one transaction: reference and i
 In one process they add up; Python's GIL keeps two threads from overlapping them, because SQLite takes the GIL
 back after every row. A worker process gives the first half a core of its own, so an import runs at the speed of
 the slower half (the store) instead of their sum. The worker gets the raw bytes of each chunk and sends back
-plain tuples (no drafts), which cost a few microseconds per item to move between processes.
+plain tuples (no drafts), which cost a few microseconds per item to move between processes. A worker takes about a
+second to start (a new interpreter importing Accord): until one has, this process prepares and stores the chunks
+itself, so the import never waits for it.
 
 Semantics are those of ``create_many`` per chunk: every object is accepted or rejected on its own, chunks are
 stored in order, and a chunk that is not valid JSON stops the import with the line it failed on (the chunks
