@@ -1,0 +1,50 @@
+"""Leak review (branch leak-review): minimal reproductions of access-policy leaks in meetings and statistics.
+
+Each test states what must hold under DOMAIN.md ("nothing a member did not release ever reaches another member")
+and fails on the code as reviewed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conftest import World, bearer
+
+PHONE = "+33 1 23 45 67 89"
+START, END = "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"
+AT = "2026-01-01T10:00:00.000Z"
+
+
+def _report(world: World, user: str, release: dict[str, Any], *, classification: int = 0,
+            phone: str | None = PHONE, at: str = AT) -> str:
+    raw: dict[str, Any] = {"kind": "report", "content": {"title": "t", "body": "b"}, "created": at, "modified": at,
+                           "handling": {"tlp": "amber", "classification": classification, "release": release}}
+    if phone:
+        raw["identifiers"] = [{"type": "phone", "value": phone}]
+    res = world.svc.items.create_many(world.p(user), [raw], allow_times=True)[0]
+    assert res.ok, res.errors
+    return str(res.id)
+
+
+def test_communique_correlated_drilldown_reveals_third_members_release(world: World) -> None:
+    """ALPHA chairs a meeting with BRAVO. BRAVO's report X (released to all) shares a phone number with CHARLIE's
+    report Y, released to BRAVO only. ALPHA may see X but not Y, and sees no item of its own sharing the number:
+    on the viewer basis X is not "correlated" for alice. The communiqué's "correlated" figure counts X (BRAVO sees
+    Y), and its drill-down lists X to alice: whether CHARLIE released a matching item to BRAVO reaches ALPHA.
+    With Y absent alice's answer would be empty; a hidden item must make no difference."""
+    svc, mt = world.svc, world.svc.meetings
+    x = _report(world, "bob", {"scope": "all"})
+    _report(world, "carol", {"scope": "members", "members": ["BRAVO"]})
+    alice = world.p("alice")
+    # alice, on her own basis, does not see X as correlated (she sees nothing else with the number)
+    own = svc.stats.drilldown(alice, svc.stats.check_figure(alice, {
+        "figure": "correlated", "from": START, "to": END, "basis": "viewer"}), limit=100)
+    assert x not in {i["id"] for i in own["items"]}
+
+    m = mt.create(alice, {"title": "M", "date": "2026-01-10", "members": ["BRAVO"],
+                          "period": {"from": START, "to": END}})
+    mt.draft_communique(alice, m["id"], {"texts": {"en": "T"}, "figures": [{"figure": "correlated",
+                                                                            "audience": "any"}]})
+    mt.submit_communique(alice, m["id"])
+    out = mt.figure_items(alice, m["id"], 1, limit=100)
+    assert x not in {i["id"] for i in out["items"]}, "CHARLIE's release to BRAVO shows through ALPHA's drill-down"
+    assert out["visible"] == 0
