@@ -48,3 +48,22 @@ def test_communique_correlated_drilldown_reveals_third_members_release(world: Wo
     out = mt.figure_items(alice, m["id"], 1, limit=100)
     assert x not in {i["id"] for i in out["items"]}, "CHARLIE's release to BRAVO shows through ALPHA's drill-down"
     assert out["visible"] == 0
+
+
+async def test_members_own_correlated_counts_items_above_the_askers_clearance(world: World, client) -> None:
+    """bob (BRAVO analyst, clearance 2) may not see CHARLIE's report Y classified 3, though it is released to
+    BRAVO. Y shares a phone number with bob's own report X. On the viewer basis X is not correlated for bob; on
+    the members-own basis (allowed to him for his own member) the "correlated" figure is judged by BRAVO as a
+    whole (full clearance), so its value and drill-down tell bob that an item above his clearance matches X."""
+    x = _report(world, "bob", {"scope": "originator"})
+    _report(world, "carol", {"scope": "members", "members": ["BRAVO"]}, classification=3)
+    q = {"figure": "correlated", "from": START, "to": END, "member": "BRAVO"}
+    viewer = (await client.get("/api/v1/stats/figure", headers=bearer(world, "bob"),
+                               params={**q, "basis": "viewer"})).json()
+    assert viewer["value"] == 0
+    own = await client.get("/api/v1/stats/items", headers=bearer(world, "bob"), params={**q, "basis": "members-own"})
+    assert own.status_code == 200, own.text
+    assert x not in {i["id"] for i in own.json()["items"]}, "a classified item bob may not read shows through"
+    fig = (await client.get("/api/v1/stats/figure", headers=bearer(world, "bob"),
+                            params={**q, "basis": "members-own"})).json()
+    assert fig["value"] == 0
