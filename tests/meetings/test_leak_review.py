@@ -67,3 +67,19 @@ async def test_members_own_correlated_counts_items_above_the_askers_clearance(wo
     fig = (await client.get("/api/v1/stats/figure", headers=bearer(world, "bob"),
                             params={**q, "basis": "members-own"})).json()
     assert fig["value"] == 0
+
+
+def test_drafted_summary_figures_reach_other_members_before_the_member_chose_them(world: World) -> None:
+    """bob prepares BRAVO's activity summary ("pre-filled from the records"). Its figures count every BRAVO item
+    of the period as BRAVO as a whole holds it, including items BRAVO released to no one and items above any
+    other user's clearance. They are marked presented by default, so alice (and ALPHA's readers) read them at
+    once, before BRAVO chose anything to present. The chair picks the period, so a narrow one reads BRAVO's
+    single unreleased items off the numbers."""
+    mt = world.svc.meetings
+    _report(world, "bob", {"scope": "originator"}, classification=2, phone=None)
+    alice = world.p("alice")
+    m = mt.create(alice, {"title": "M", "date": "2026-01-10", "members": ["BRAVO"],
+                          "period": {"from": START, "to": END}})
+    mt.draft_summary(world.p("bob"), m["id"])
+    bravo = next(s for s in mt.get(alice, m["id"])["summaries"] if s["member"] == "BRAVO")
+    assert bravo["figures"] == [], f"BRAVO's draft figures shown to ALPHA unchosen: {bravo['figures']}"
