@@ -5,7 +5,10 @@ and fails on the code as reviewed."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
+
+from accord import clock
 
 from conftest import World, bearer
 
@@ -15,9 +18,11 @@ AT = "2026-01-01T10:00:00.000Z"
 
 
 def _report(world: World, user: str, release: dict[str, Any], *, classification: int = 0,
-            phone: str | None = PHONE, at: str = AT) -> str:
-    raw: dict[str, Any] = {"kind": "report", "content": {"title": "t", "body": "b"}, "created": at, "modified": at,
+            phone: str | None = PHONE, at: str | None = AT, discoverable: bool = True) -> str:
+    raw: dict[str, Any] = {"kind": "report", "content": {"title": "t", "body": "b"}, "discoverable": discoverable,
                            "handling": {"tlp": "amber", "classification": classification, "release": release}}
+    if at is not None:
+        raw.update(created=at, modified=at)
     if phone:
         raw["identifiers"] = [{"type": "phone", "value": phone}]
     res = world.svc.items.create_many(world.p(user), [raw], allow_times=True)[0]
@@ -83,3 +88,27 @@ def test_drafted_summary_figures_reach_other_members_before_the_member_chose_the
     mt.draft_summary(world.p("bob"), m["id"])
     bravo = next(s for s in mt.get(alice, m["id"])["summaries"] if s["member"] == "BRAVO")
     assert bravo["figures"] == [], f"BRAVO's draft figures shown to ALPHA unchosen: {bravo['figures']}"
+
+
+def test_communique_correlated_drilldown_reveals_an_unreleased_item_through_a_notice(world: World) -> None:
+    """Same figure, through its second half. BRAVO's report X is released to ALPHA only; CHARLIE's report Y, with
+    the same phone number, is released to no one. The hub tells BRAVO (a deconfliction notice) that another member
+    holds related information. ALPHA is told nothing and holds nothing matching, yet the drill-down behind the
+    communiqué's "correlated" figure lists X to alice: CHARLIE's unreleased item reaches ALPHA as a bit."""
+    svc, mt = world.svc, world.svc.meetings
+    start = clock.now()  # notices count when sent before the period's end: a period around the writes
+    x = _report(world, "bob", {"scope": "members", "members": ["ALPHA"]}, at=None)
+    _report(world, "carol", {"scope": "originator"}, at=None)
+    time.sleep(0.005)
+    end = clock.now()
+    time.sleep(0.005)
+    assert [n["item"] for n in svc.correlation.notices(world.p("bob"))] == [x]
+    alice = world.p("alice")
+    assert svc.correlation.notices(alice) == []
+    m = mt.create(alice, {"title": "M", "date": "2026-01-10", "members": ["BRAVO"],
+                          "period": {"from": start, "to": end}})
+    mt.draft_communique(alice, m["id"], {"texts": {"en": "T"}, "figures": [{"figure": "correlated",
+                                                                            "audience": "any"}]})
+    mt.submit_communique(alice, m["id"])
+    out = mt.figure_items(alice, m["id"], 1, limit=100)
+    assert x not in {i["id"] for i in out["items"]}, "CHARLIE's unreleased item shows through ALPHA's drill-down"
