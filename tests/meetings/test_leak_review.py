@@ -1,7 +1,8 @@
-"""Leak review (branch leak-review): minimal reproductions of access-policy leaks in meetings and statistics.
+"""Regression tests from a leak review of meetings and statistics: minimal reproductions of access-policy leaks.
 
-Each test states what must hold under DOMAIN.md ("nothing a member did not release ever reaches another member")
-and fails on the code as reviewed."""
+Each test states what must hold under DOMAIN.md ("nothing a member did not release ever reaches another member");
+each failed on the code as reviewed (before the drill-down judged relations as the viewer sees them, the
+members-own matching half took the asker's clearance, and summary figures became opt-in)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ import time
 from typing import Any
 
 from accord import clock
-
 from conftest import World, bearer
 
 PHONE = "+33 1 23 45 67 89"

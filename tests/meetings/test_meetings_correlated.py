@@ -105,8 +105,12 @@ class Oracle:
                 if sees(viewer, r) and (not d["members"] or r.origin in d["members"]) and \
                         self.correlated(r, d, viewer, notices):
                     out.add(r.id)
-            elif r.origin in d["members"] and self.correlated(r, d, Viewer(r.origin, 4, False), notices):
-                out.add(r.id)
+            elif r.origin in d["members"]:
+                # The member as a whole judges what its items relate to, unless one of its people asks: then as
+                # that person may see it.
+                judge = viewer if viewer.member == r.origin else Viewer(r.origin, 4, False)
+                if self.correlated(r, d, judge, notices):
+                    out.add(r.id)
         return out
 
 
@@ -201,6 +205,8 @@ def test_correlated_figure_matches_its_definition_and_hides_nothing(world: World
         shown = {i["id"] for i in listed["items"]}
         by_id = {r.id: r for r in oracle.records}
         assert all(sees(v, by_id[i]) for i in shown)
-        assert shown == {i for i in expected if sees(v, by_id[i])}
+        # Listed: what the viewer may see, counted, and relating to something the viewer may see (or was told of).
+        # That another member's item relates to what that member may see is not the viewer's to know.
+        assert shown == {i for i in expected if sees(v, by_id[i]) and oracle.correlated(by_id[i], d, v, notices)}
 
     check()

@@ -19,7 +19,8 @@ listed as stored.
 How a record is then shown (`presented`): every record carries ``ref``, a sealed reference (the paging token for
 ``before``). A member administrator reads only its own member's records, and their chain positions would count the
 records of everyone else between two of them (how busy the other members were, hour by hour): so it is shown no
-``seq`` and no ``prev_hash`` (the hub administrator, who verifies the chain, sees both).
+``seq``, ``prev_hash`` or ``hash`` (the hash covers the other two; the hub administrator, who verifies the chain,
+sees all three).
 """
 
 from __future__ import annotations
@@ -176,8 +177,10 @@ def presented(viewer: Principal, secret: str, records: list[dict[str, Any]]) -> 
     for r in records:
         r["ref"] = sealed.seal(secret, _REF, int(r["seq"]).to_bytes(8, "big"))
         if viewer.role != "hub-admin":
+            # The hash too: it covers seq and prev_hash, so two adjacent records' hashes give the position back.
             r["seq"] = None
             r["prev_hash"] = None
+            r["hash"] = None
     return records
 
 

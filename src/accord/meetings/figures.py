@@ -184,7 +184,8 @@ def _member_ids(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
 
 def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | None) -> ColumnElement[bool]:
     """The full SQL condition over ``items`` for a canonical definition. ``viewer`` is required for the viewer
-    basis; for members-own it is ignored here (drill-down adds the viewer's own ``visible`` on top)."""
+    basis; for members-own it judges the relations (``known``) of its own member's items, and nothing else here
+    (drill-down adds the viewer's own ``visible``, and ``known``, on top)."""
     fig = FIGURES[definition["figure"]]
     kinds = definition["kinds"] or list(fig.kinds)
     kinds = [k for k in kinds if k in fig.kinds]
@@ -208,7 +209,13 @@ def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | 
         for code, mid in ids.items():
             who = member_principal(mid, code)
             cond = and_(items.c.originator_id == mid, visible(who))
-            per_member.append(and_(cond, fig.known(conn, definition, who)) if fig.known is not None else cond)
+            if fig.known is not None:
+                # What the member's items relate to is judged as the member as a whole sees it (the aggregate
+                # members approve), except when one of its people asks: then as that person may see it, so that
+                # no count says anything of another member's item above their clearance.
+                judge = viewer if viewer is not None and viewer.member_id == mid else who
+                cond = and_(cond, fig.known(conn, definition, judge))
+            per_member.append(cond)
         conds.append(or_(*per_member))
     if fig.condition is not None:
         extra = fig.condition(conn, definition)

@@ -242,11 +242,9 @@ class Meetings:
         self._need_writer(principal)
         with self.db.write() as conn:
             m = self._load(conn, principal, meeting_id)
-            figs = self.stats.member_figures(conn, principal.member_id, principal.member_code, m.row.period_from,
-                                             m.row.period_to)
+            figs = self.stats.member_figures(conn, principal, m.row.period_from, m.row.period_to)
             hl = [{"item": i, "present": False}
-                  for i in self.stats.highlights(conn, principal.member_id, principal.member_code,
-                                                 m.row.period_from, m.row.period_to)]
+                  for i in self.stats.highlights(conn, principal, m.row.period_from, m.row.period_to)]
             existing = conn.execute(select(summaries).where(summaries.c.meeting_id == m.id,
                                                             summaries.c.member_id == principal.member_id)).first()
             if existing is None:
@@ -259,7 +257,7 @@ class Meetings:
                 keep = {F.canonical_json(f["definition"]): f.get("present", True)
                         for f in orjson.loads(existing.figures)}
                 for f in figs:
-                    f["present"] = keep.get(F.canonical_json(f["definition"]), True)
+                    f["present"] = keep.get(F.canonical_json(f["definition"]), False)
                 old = {h["item"]: h["present"] for h in orjson.loads(existing.highlights)}
                 for h in hl:
                     h["present"] = old.get(h["item"], False)

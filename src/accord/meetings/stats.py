@@ -216,6 +216,12 @@ class Statistics:
             raise ValidationFailed.one("limit", "must be between 1 and 1000")
         with self.db.read() as conn:
             cond = and_(F.selection(conn, definition, viewer), visible(viewer))
+            fig = F.FIGURES[definition["figure"]]
+            if fig.known is not None and definition["basis"] != "viewer":
+                # An item is listed only if it relates to something the viewer may see (or was told of): that
+                # another member's item relates to what *that member* may see is the other member's to know (a
+                # third member released it a matching item, or the hub sent it a notice).
+                cond = and_(cond, fig.known(conn, definition, viewer))
             q = (select(items.c.seq, items.c.id, items.c.kind, members.c.code.label("originator"), items.c.created,
                         items.c.title, items.c.revoked, items.c.tlp)
                  .join(members, members.c.id == items.c.originator_id).where(cond))
@@ -236,28 +242,30 @@ class Statistics:
                 "items": listed, "next": nxt}
 
     # ----- what a member presents ------------------------------------------------------------------------
-    def member_figures(self, conn: Connection, member_id: int, code: str, start: str, end: str) -> list[dict[str, Any]]:
+    def member_figures(self, conn: Connection, preparer: Principal, start: str, end: str) -> list[dict[str, Any]]:
         """The figures pre-filled into a member's activity summary: its own items of the period, by kind, and
-        how many it provided to other members and to consumers."""
+        how many it provided to other members and to consumers; what they relate to as ``preparer`` may see it.
+        None is presented until the member chooses it (``present`` false)."""
         out = []
+        code = preparer.member_code
         for key, audience in (("observations", "members"), ("information", "members"), ("items", "any"),
                               ("items", "consumers")):
             d = F.check_definition({"figure": key, "from": start, "to": end, "members": [code],
                                     "audience": audience, "basis": "members-own"})
-            ev = F.evaluate(conn, d)
-            out.append({"definition": d, "value": ev.value, "present": True})
+            ev = F.evaluate(conn, d, preparer)
+            out.append({"definition": d, "value": ev.value, "present": False})
         for key, fig in F.FIGURES.items():  # figures other features registered (correlated with another member's)
             if fig.labels:
                 d = F.check_definition({"figure": key, "from": start, "to": end, "members": [code],
                                         "audience": "any", "basis": "members-own"})
-                out.append({"definition": d, "value": F.evaluate(conn, d).value, "present": True})
+                out.append({"definition": d, "value": F.evaluate(conn, d, preparer).value, "present": False})
         return out
 
-    def highlights(self, conn: Connection, member_id: int, code: str, start: str, end: str) -> list[str]:
-        who = F.member_principal(member_id, code)
+    def highlights(self, conn: Connection, preparer: Principal, start: str, end: str) -> list[str]:
+        """Items proposed for a member's summary, as ``preparer`` (who drafts it) may see them."""
         seen: list[str] = []
         for source in self.highlight_sources:
-            for item_id in source(conn, who, start, end):
+            for item_id in source(conn, preparer, start, end):
                 if item_id not in seen:
                     seen.append(item_id)
         return seen
