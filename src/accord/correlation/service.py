@@ -102,6 +102,9 @@ def _describe(key: str) -> dict[str, str]:
     return {"type": {"g": "place", "c": "place-time", "e": "lineage"}.get(key[0], "other"), "value": key[2:]}
 
 
+WALK_DEPTH = 10  # how many times the postings a reader's common-name ranking needs it may read (see `_ranked`)
+
+
 class Correlation:
     """Registered as an ``ItemHook`` on ``Items.hooks``: keys and notices are written in the item's own
     transaction, or just after it for a large import (``deferrable``, see ``accord.sharing.derived``)."""
@@ -317,14 +320,19 @@ class Correlation:
         alone), each with whether ``cond`` admits it: one statement, the policy applied to those ``k`` only.
         With ``common``, the keys are ``k0``... and only the newest ``cap`` postings of each are read."""
         if common:
-            # For a reader, the newest postings *it may see* (the key index walked newest first, each posting's item
-            # checked against the policy until `cap` are found): newest postings read hub-wide and filtered after
-            # would let hidden namesakes crowd out the visible ones, so what a reader gets would depend on what it
-            # may not see. For notices (one hub-wide expression), the newest postings hub-wide, a bounded read.
+            # For a reader, the newest postings *it may see*: the newest WALK_DEPTH x cap postings of the key, each
+            # posting's item checked against the policy until `cap` are found. Newest postings read hub-wide and
+            # filtered after would let a few hidden namesakes crowd out the visible ones, so what a reader gets
+            # would depend on what it may not see; the depth bounds the cost (a reader who sees few items would
+            # otherwise walk a common key's whole list, a policy check per posting), and only more hidden postings
+            # than that, newer than every visible one, can still crowd them out. For notices (one hub-wide
+            # expression), the newest postings hub-wide.
             def newest(i: int) -> Any:
                 q = select(corr_keys.c.item_seq).where(corr_keys.c.key == bindparam(f"k{i}"))
                 if cond.tag is None:
-                    q = q.join(items, items.c.seq == corr_keys.c.item_seq).where(cond.expr)
+                    w = q.order_by(corr_keys.c.item_seq.desc()).limit(WALK_DEPTH * cap).subquery()
+                    return (select(w.c.item_seq).join(items, items.c.seq == w.c.item_seq).where(cond.expr)
+                            .order_by(w.c.item_seq.desc()).limit(cap).subquery())
                 return q.order_by(corr_keys.c.item_seq.desc()).limit(cap).subquery()
 
             parts = [newest(i) for i in range(common)]
