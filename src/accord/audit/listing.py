@@ -173,9 +173,9 @@ _REF = "audit-record"
 
 def presented(viewer: Principal, secret: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records of `listing` as ``viewer`` is shown them (see the module docstring): a sealed ``ref`` on each; for
-    anyone but the hub administrator, no chain position (``seq``, ``prev_hash``)."""
+    anyone but the hub administrator, no chain position (``seq``, ``prev_hash``, ``hash``)."""
     for r in records:
-        r["ref"] = sealed.seal(secret, _REF, int(r["seq"]).to_bytes(8, "big"))
+        r["ref"] = sealed.seal_number(secret, _REF, int(r["seq"]))
         if viewer.role != "hub-admin":
             # The hash too: it covers seq and prev_hash, so two adjacent records' hashes give the position back.
             r["seq"] = None
@@ -192,9 +192,6 @@ def record_seq(viewer: Principal, secret: str, value: str | None, field: str = "
     if viewer.role == "hub-admin" and value.isdigit():
         return int(value)
     try:
-        raw = sealed.open_token(secret, _REF, value)
+        return sealed.open_number(secret, _REF, value)
     except sealed.BadToken:
-        raw = b""
-    if len(raw) != 8:
-        raise ValidationFailed.one(field, "must be the ref of a listed record")
-    return int.from_bytes(raw, "big")
+        raise ValidationFailed.one(field, "must be the ref of a listed record") from None

@@ -373,7 +373,7 @@ class Meetings:
         decided = conn.execute(select(approvals).where(approvals.c.meeting_id == m.id)
                                .order_by(approvals.c.id)).all()
         awaiting = self._awaiting(conn, m, c.revision) if c.status == "in-approval" else []
-        released = self._released(conn, m, c)
+        released = self._released(conn, m, c, awaiting)
         own = self._own_shares(conn, m, principal)
         figs = [{"position": f.position, "figure": f.key, "definition": orjson.loads(f.definition),
                  "value": f.value if released else None, "items_digest": f.items_digest if released else None,
@@ -388,10 +388,13 @@ class Meetings:
                                "decision": a.decision, "comment": a.comment, "at": a.at} for a in decided],
                 "awaiting": awaiting}
 
-    def _released(self, conn: Connection, m: _Meeting, c: Any) -> bool:
+    def _released(self, conn: Connection, m: _Meeting, c: Any, awaiting: list[str] | None = None) -> bool:
         """Whether the totals of the frozen figures may be shown: published, or every participant approved the
-        current revision (see the module's docstring, "Approval before totals")."""
-        return bool(c.status == "published" or (c.status == "in-approval" and not self._awaiting(conn, m, c.revision)))
+        current revision (see the module's docstring, "Approval before totals"). ``awaiting``: the members still
+        to approve, when the caller has read them."""
+        if c.status != "in-approval":
+            return bool(c.status == "published")
+        return not (self._awaiting(conn, m, c.revision) if awaiting is None else awaiting)
 
     @staticmethod
     def _own_shares(conn: Connection, m: _Meeting, principal: Principal) -> dict[int, Any]:

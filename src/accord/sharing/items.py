@@ -229,17 +229,14 @@ _CURSOR = "item-cursor"  # the purpose label of list cursors (items.seq); see ac
 
 def encode_cursor(secret: str, seq: int) -> str:
     """An opaque cursor for "items before ``seq``": sealed, so it shows no position (see accord.sharing.sealed)."""
-    return sealed.seal(secret, _CURSOR, seq.to_bytes(8, "big"))
+    return sealed.seal_number(secret, _CURSOR, seq)
 
 
 def decode_cursor(secret: str, value: str) -> int:
     try:
-        raw = sealed.open_token(secret, _CURSOR, value)
+        return sealed.open_number(secret, _CURSOR, value)
     except sealed.BadToken:
         raise ValidationFailed.one("cursor", "is not a cursor this server issued") from None
-    if len(raw) != 8:
-        raise ValidationFailed.one("cursor", "is not a cursor this server issued")
-    return int.from_bytes(raw, "big")
 
 
 _COLUMNS = (items.c.seq, items.c.id, items.c.kind, items.c.originator_id, items.c.created, items.c.modified,

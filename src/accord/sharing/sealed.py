@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import ChaCha20Poly1305
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-__all__ = ["BadToken", "open_token", "seal"]
+__all__ = ["BadToken", "open_number", "open_token", "seal", "seal_number"]
 
 _NONCE = 12
 _TAG = 16
@@ -58,3 +58,16 @@ def open_token(secret: str, purpose: str, token: str) -> bytes:
         return _aead(secret, purpose).decrypt(blob[:_NONCE], blob[_NONCE:], purpose.encode())
     except InvalidTag:
         raise BadToken from None
+
+
+def seal_number(secret: str, purpose: str, n: int) -> str:
+    """A position (a global seq) sealed for ``purpose``: the paging tokens that name one row."""
+    return seal(secret, purpose, n.to_bytes(8, "big"))
+
+
+def open_number(secret: str, purpose: str, token: str) -> int:
+    """The number `seal_number` put in ``token``; ``BadToken`` otherwise."""
+    raw = open_token(secret, purpose, token)
+    if len(raw) != 8:
+        raise BadToken
+    return int.from_bytes(raw, "big")
