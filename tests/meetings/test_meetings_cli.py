@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -51,17 +52,20 @@ def test_cli_stats_reports_and_meeting(settings: Settings, world: World, tmp_pat
         "--format", "html", "-o", str(html))
     assert "Rapport d'activité" in html.read_text()
 
-    run(settings, "meeting", "create", "--as", "alice", "--title", "Session", "--date", "2026-11-20",
-        "--from", start, "--to", end, "--member", "BRAVO", "--member", "CHARLIE", "--place", "Москва")
+    made = run(settings, "meeting", "create", "--as", "alice", "--title", "Session", "--date", "2026-11-20",
+               "--from", start, "--to", end, "--member", "BRAVO", "--member", "CHARLIE", "--place", "Москва")
+    found = re.search(r"Meeting (mtg_[A-Za-z0-9_-]{16}) convened", made)
+    assert found, made  # the meeting's public id: random, not a row number
+    mid = found.group(1)
     text = tmp_path / "ru.txt"
     text.write_text("Участники провели заседание.")
-    run(settings, "meeting", "communique", "1", "--as", "alice", "--text", f"ru={text}",
+    run(settings, "meeting", "communique", mid, "--as", "alice", "--text", f"ru={text}",
         "--figure", "observations", "--figure", "information")
-    run(settings, "meeting", "submit", "1", "--as", "alice")
+    run(settings, "meeting", "submit", mid, "--as", "alice")
     for user in ("alice", "bob", "carol"):
-        run(settings, "meeting", "approve", "1", "--as", user)
-    assert "Published" in run(settings, "meeting", "publish", "1", "--as", "alice")
-    assert "reproduced" in run(settings, "meeting", "verify", "1", "--as", "bob")
+        run(settings, "meeting", "approve", mid, "--as", user)
+    assert "Published" in run(settings, "meeting", "publish", mid, "--as", "alice")
+    assert "reproduced" in run(settings, "meeting", "verify", mid, "--as", "bob")
     pdf = tmp_path / "communique-ru.pdf"
-    run(settings, "report", "communique", "1", "--as", "carol", "--lang", "ru", "--format", "pdf", "-o", str(pdf))
+    run(settings, "report", "communique", mid, "--as", "carol", "--lang", "ru", "--format", "pdf", "-o", str(pdf))
     check_pdf(pdf, "Коммюнике")

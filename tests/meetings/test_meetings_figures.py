@@ -17,14 +17,14 @@ from conftest import World
 MK = {"tlp": "amber", "classification": 1}
 
 
-def convene(world: World, start: str, end: str, members: list[str] | None = None) -> int:
+def convene(world: World, start: str, end: str, members: list[str] | None = None) -> str:
     m = world.svc.meetings.create(world.p("alice"), {
         "title": "Meeting", "date": "2026-11-20", "members": members or ["BRAVO", "CHARLIE"],
         "period": {"from": start, "to": end}})
-    return int(m["id"])
+    return str(m["id"])
 
 
-def publish(world: World, mid: int, picks: list[dict[str, Any]]) -> dict[str, Any]:
+def publish(world: World, mid: str, picks: list[dict[str, Any]]) -> dict[str, Any]:
     mt = world.svc.meetings
     mt.draft_communique(world.p("alice"), mid, {"texts": {"en": "Text."}, "figures": picks})
     mt.submit_communique(world.p("alice"), mid)
@@ -185,4 +185,5 @@ def test_migration_splits_communiques_frozen_before_it(world: World) -> None:
     with world.svc.db.read() as conn:
         after = sorted(conn.execute(select(communique_contributions)).all())
     assert after == before and sum(r.value for r in after) == 4
+    mid = mt.list_for(world.p("bob"))[0]["id"]  # 0015_public_ids gave the meeting a new public id
     assert mt.get(world.p("bob"), mid)["communique"]["figures"][0]["contribution"] == 1

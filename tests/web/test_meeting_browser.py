@@ -135,7 +135,7 @@ def test_meeting_cycle_through_the_pages(server: tuple[str, World, dict[str, Any
     alice.check("input[name=members][value=BRAVO]")
     alice.fill("textarea[name=agenda]", "Adoption of the agenda\nActivity of the members\nCommuniqué")
     alice.click("#convene button.primary")
-    alice.wait_for_url(re.compile(r"/meetings/\d+"))
+    alice.wait_for_url(re.compile(r"/meetings/mtg_[A-Za-z0-9_-]{16}"))
     url = alice.url.split("#")[0]
     expect(alice.locator("#agenda ol li")).to_have_count(3)
     expect(alice.locator(".participants")).to_contain_text("BRAVO")

@@ -107,7 +107,7 @@ def report_activity(ctx: typer.Context, as_user: AsUser, start: From, end: To,
 
 
 @report_app.command("communique")
-def report_communique(ctx: typer.Context, meeting: int, as_user: AsUser, lang: Lang = "en", fmt: Fmt = "pdf",
+def report_communique(ctx: typer.Context, meeting: str, as_user: AsUser, lang: Lang = "en", fmt: Fmt = "pdf",
                       output: Out = None) -> None:
     """A meeting's communiqué (marked as a draft until published)."""
     from accord.meetings import render
@@ -144,7 +144,7 @@ def meeting_list(ctx: typer.Context, as_user: AsUser) -> None:
 
 
 @meeting_app.command("show")
-def meeting_show(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
+def meeting_show(ctx: typer.Context, meeting: str, as_user: AsUser) -> None:
     """Everything about a meeting the acting user may see, as JSON."""
     svc, who = _who(ctx, as_user)
     _json(svc.meetings.get(who, meeting))
@@ -152,7 +152,7 @@ def meeting_show(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
 
 @meeting_app.command("summary")
 def meeting_summary(
-    ctx: typer.Context, meeting: int, as_user: AsUser,
+    ctx: typer.Context, meeting: str, as_user: AsUser,
     narrative: Annotated[Path | None, typer.Option(help="File with the narrative text.")] = None,
     present: Annotated[list[int] | None, typer.Option(help="Index of a figure to present (repeat).")] = None,
     highlight: Annotated[list[str] | None, typer.Option(help="Item id of a highlight to present (repeat).")] = None,
@@ -177,7 +177,7 @@ def meeting_summary(
 
 @meeting_app.command("minute")
 def meeting_minute(
-    ctx: typer.Context, meeting: int, as_user: AsUser,
+    ctx: typer.Context, meeting: str, as_user: AsUser,
     kind: Annotated[str, typer.Option(help="note | decision | action")], text: Annotated[str, typer.Option()],
     owner: Annotated[str | None, typer.Option(help="Member that must carry out an action.")] = None,
     due: Annotated[str | None, typer.Option(help="Due date of an action, YYYY-MM-DD.")] = None,
@@ -189,7 +189,7 @@ def meeting_minute(
 
 
 @meeting_app.command("done")
-def meeting_done(ctx: typer.Context, meeting: int, entry: int, as_user: AsUser) -> None:
+def meeting_done(ctx: typer.Context, meeting: str, entry: str, as_user: AsUser) -> None:
     """Mark an action item done."""
     svc, who = _who(ctx, as_user)
     svc.meetings.close_action(who, meeting, entry)
@@ -198,7 +198,7 @@ def meeting_done(ctx: typer.Context, meeting: int, entry: int, as_user: AsUser) 
 
 @meeting_app.command("communique")
 def meeting_communique(
-    ctx: typer.Context, meeting: int, as_user: AsUser,
+    ctx: typer.Context, meeting: str, as_user: AsUser,
     text: Annotated[list[str] | None, typer.Option(help="LANG=FILE with the narrative in that language (repeat).")]
     = None,
     figure: Annotated[list[str] | None, typer.Option(
@@ -222,7 +222,7 @@ def meeting_communique(
 
 
 @meeting_app.command("submit")
-def meeting_submit(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
+def meeting_submit(ctx: typer.Context, meeting: str, as_user: AsUser) -> None:
     """Freeze the communiqué's figures and ask every member to approve (chair)."""
     svc, who = _who(ctx, as_user)
     c = svc.meetings.submit_communique(who, meeting)
@@ -234,7 +234,7 @@ def meeting_submit(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
 
 
 @meeting_app.command("approve")
-def meeting_approve(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
+def meeting_approve(ctx: typer.Context, meeting: str, as_user: AsUser) -> None:
     """Approve the communiqué for the acting user's member."""
     svc, who = _who(ctx, as_user)
     c = svc.meetings.decide(who, meeting, "approve")
@@ -242,7 +242,7 @@ def meeting_approve(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
 
 
 @meeting_app.command("changes")
-def meeting_changes(ctx: typer.Context, meeting: int, as_user: AsUser,
+def meeting_changes(ctx: typer.Context, meeting: str, as_user: AsUser,
                     comment: Annotated[str, typer.Option(help="The changes needed.")]) -> None:
     """Ask for changes to the communiqué (it returns to draft)."""
     svc, who = _who(ctx, as_user)
@@ -251,7 +251,7 @@ def meeting_changes(ctx: typer.Context, meeting: int, as_user: AsUser,
 
 
 @meeting_app.command("publish")
-def meeting_publish(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
+def meeting_publish(ctx: typer.Context, meeting: str, as_user: AsUser) -> None:
     """Publish the communiqué once every member approved (chair)."""
     svc, who = _who(ctx, as_user)
     c = svc.meetings.publish(who, meeting)
@@ -259,7 +259,7 @@ def meeting_publish(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
 
 
 @meeting_app.command("verify")
-def meeting_verify(ctx: typer.Context, meeting: int, as_user: AsUser) -> None:
+def meeting_verify(ctx: typer.Context, meeting: str, as_user: AsUser) -> None:
     """Re-run the communiqué's frozen figures; exits 1 if any no longer reproduces."""
     svc, who = _who(ctx, as_user)
     v = svc.meetings.verify(who, meeting)

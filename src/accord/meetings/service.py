@@ -28,6 +28,7 @@ totals are shown to every participant, who may still ask for changes until the c
 from __future__ import annotations
 
 import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -94,6 +95,16 @@ class _Meeting:
     def id(self) -> int:
         return int(self.row.id)
 
+    @property
+    def public_id(self) -> str:
+        return str(self.row.public_id)
+
+
+def public_id(prefix: str) -> str:
+    """A meeting's or minute entry's id as shown (``mtg_``/``min_`` and 16 random characters): the row number is
+    a counter of the whole hub, whose gaps would count the meetings a member is not part of."""
+    return prefix + secrets.token_urlsafe(12)
+
 
 class Meetings:
     def __init__(self, db: Database, audit: AuditLog, stats: Statistics) -> None:
@@ -103,13 +114,14 @@ class Meetings:
 
     # ----- access ----------------------------------------------------------------------------------------
     def _load(self, conn: Connection, principal: Principal, meeting_id: Any) -> _Meeting:
-        try:
-            mid = int(meeting_id)
-        except (TypeError, ValueError):
-            raise NotFound() from None
-        row = conn.execute(select(meetings).where(meetings.c.id == mid)).first()
+        """The meeting of public id ``meeting_id``, if ``principal``'s member takes part (else the same NotFound
+        as for no such meeting)."""
+        if not isinstance(meeting_id, str) or len(meeting_id) > 24:
+            raise NotFound()
+        row = conn.execute(select(meetings).where(meetings.c.public_id == meeting_id)).first()
         if row is None:
             raise NotFound()
+        mid = int(row.id)
         parts = dict(conn.execute(select(members.c.id, members.c.code)
                                   .join(meeting_members, meeting_members.c.member_id == members.c.id)
                                   .where(meeting_members.c.meeting_id == mid).order_by(members.c.code)).all())
@@ -127,7 +139,8 @@ class Meetings:
         if principal.role not in WRITE_ROLES:
             raise PermissionDenied("your role may not do this")
 
-    def _event(self, conn: Connection, principal: Principal, action: str, meeting_id: int, **detail: Any) -> None:
+    def _event(self, conn: Connection, principal: Principal, action: str, meeting_id: str, **detail: Any) -> None:
+        """``meeting_id``: the public id (the trail is read by member administrators too)."""
         self.audit.append(conn, [AuditEvent(action, principal.user_id, principal.member_code, None, None,
                                             {"meeting": meeting_id, "via": principal.via, **detail})])
 
@@ -168,21 +181,22 @@ class Meetings:
             missing = sorted(wanted - found.keys())
             if missing:
                 raise ValidationFailed.one("members", f"no member {', '.join(missing)}")
+            pid = public_id("mtg_")
             mid = int(conn.execute(meetings.insert().values(  # type: ignore[index]
                 title=title, held_on=held_on, place=place, agenda=_j(agenda), period_from=start, period_to=end,
                 chair_member_id=principal.member_id, created_by=principal.user_id, created=clock.now(),
-                status="convened")).inserted_primary_key[0])
+                status="convened", public_id=pid)).inserted_primary_key[0])
             conn.execute(meeting_members.insert(), [{"meeting_id": mid, "member_id": i} for i in found.values()])
             conn.execute(communiques.insert().values(meeting_id=mid, texts="{}", picks="[]", status="draft",
                                                      revision=1, updated=clock.now()))
-            self._event(conn, principal, "meeting.create", mid, members=sorted(found))
-        return self.get(principal, mid)
+            self._event(conn, principal, "meeting.create", pid, members=sorted(found))
+        return self.get(principal, pid)
 
     def list_for(self, principal: Principal) -> list[dict[str, Any]]:
         if principal.is_consumer:
             return []
-        q = (select(meetings.c.id, meetings.c.title, meetings.c.held_on, meetings.c.place, meetings.c.status,
-                    communiques.c.status.label("communique"))
+        q = (select(meetings.c.public_id.label("id"), meetings.c.title, meetings.c.held_on, meetings.c.place,
+                    meetings.c.status, communiques.c.status.label("communique"))
              .join(meeting_members, meeting_members.c.meeting_id == meetings.c.id)
              .join(communiques, communiques.c.meeting_id == meetings.c.id)
              .where(meeting_members.c.member_id == principal.member_id).order_by(meetings.c.held_on.desc()))
@@ -197,7 +211,8 @@ class Meetings:
             names = dict(conn.execute(select(members.c.code, members.c.name)
                                       .where(members.c.id.in_(list(m.participants)))).all())
             out: dict[str, Any] = {
-                "id": m.id, "title": r.title, "date": r.held_on, "place": r.place, "agenda": orjson.loads(r.agenda),
+                "id": m.public_id, "title": r.title, "date": r.held_on, "place": r.place,
+                "agenda": orjson.loads(r.agenda),
                 "period": {"from": r.period_from, "to": r.period_to}, "status": r.status,
                 "chair": {"code": chair.code, "name": chair.name},
                 "members": [{"code": c, "name": names[c]} for c in sorted(m.participants.values())],
@@ -263,7 +278,7 @@ class Meetings:
                     h["present"] = old.get(h["item"], False)
                 conn.execute(update(summaries).where(summaries.c.id == existing.id).values(
                     figures=_j(figs), highlights=_j(hl), updated=clock.now(), updated_by=principal.user_id))
-            self._event(conn, principal, "meeting.summary.draft", m.id)
+            self._event(conn, principal, "meeting.summary.draft", m.public_id)
         return self._summary_of(principal, meeting_id)
 
     def _summary_of(self, principal: Principal, meeting_id: Any) -> dict[str, Any]:
@@ -311,13 +326,14 @@ class Meetings:
             if errors:
                 raise ValidationFailed(errors)
             conn.execute(update(summaries).where(summaries.c.id == s.id).values(**values))
-            self._event(conn, principal, "meeting.summary.update", m.id, final=values.get("status") == "final")
+            self._event(conn, principal, "meeting.summary.update", m.public_id,
+                        final=values.get("status") == "final")
         return self._summary_of(principal, meeting_id)
 
     # ----- minutes ---------------------------------------------------------------------------------------
     def _minutes(self, conn: Connection, m: _Meeting) -> list[dict[str, Any]]:
         codes = dict(conn.execute(select(members.c.id, members.c.code)).all())
-        return [{"id": r.id, "kind": r.kind, "text": r.text, "owner": codes.get(r.owner_member_id),
+        return [{"id": r.public_id, "kind": r.kind, "text": r.text, "owner": codes.get(r.owner_member_id),
                  "due": r.due, "status": r.status, "created": r.created, "closed": r.closed}
                 for r in conn.execute(select(minutes).where(minutes.c.meeting_id == m.id).order_by(minutes.c.id))]
 
@@ -343,19 +359,21 @@ class Meetings:
                 owner_id = next((i for i, c in m.participants.items() if c == str(owner).upper()), None)
                 if owner_id is None:
                     raise ValidationFailed.one("owner", "must be a participating member")
-            eid = int(conn.execute(minutes.insert().values(  # type: ignore[index]
+            eid = public_id("min_")
+            conn.execute(minutes.insert().values(
                 meeting_id=m.id, kind=kind, text=text, owner_member_id=owner_id, due=due,
                 status="open" if kind == "action" else None, created=clock.now(),
-                created_by=principal.user_id)).inserted_primary_key[0])
-            self._event(conn, principal, "meeting.minute.add", m.id, entry=eid, kind=kind)
+                created_by=principal.user_id, public_id=eid))
+            self._event(conn, principal, "meeting.minute.add", m.public_id, entry=eid, kind=kind)
             return next(e for e in self._minutes(conn, m) if e["id"] == eid)
 
-    def close_action(self, principal: Principal, meeting_id: Any, entry_id: int) -> dict[str, Any]:
+    def close_action(self, principal: Principal, meeting_id: Any, entry_id: Any) -> dict[str, Any]:
         """Mark an action item done: the owner member or the chair."""
         self._need_writer(principal)
         with self.db.write() as conn:
             m = self._load(conn, principal, meeting_id)
-            r = conn.execute(select(minutes).where(minutes.c.id == entry_id, minutes.c.meeting_id == m.id)).first()
+            r = conn.execute(select(minutes).where(minutes.c.public_id == str(entry_id),
+                                                   minutes.c.meeting_id == m.id)).first()
             if r is None or r.kind != "action":
                 raise NotFound("no such action item")
             if principal.member_id not in (r.owner_member_id, m.row.chair_member_id):
@@ -364,8 +382,8 @@ class Meetings:
                 raise Conflict("the action item is already done")
             conn.execute(update(minutes).where(minutes.c.id == r.id).values(status="done", closed=clock.now(),
                                                                             closed_by=principal.user_id))
-            self._event(conn, principal, "meeting.action.done", m.id, entry=r.id)
-            return next(e for e in self._minutes(conn, m) if e["id"] == r.id)
+            self._event(conn, principal, "meeting.action.done", m.public_id, entry=r.public_id)
+            return next(e for e in self._minutes(conn, m) if e["id"] == r.public_id)
 
     # ----- communiqué ------------------------------------------------------------------------------------
     def _communique(self, conn: Connection, m: _Meeting, principal: Principal) -> dict[str, Any]:
@@ -378,7 +396,7 @@ class Meetings:
         figs = [{"position": f.position, "figure": f.key, "definition": orjson.loads(f.definition),
                  "value": f.value if released else None, "items_digest": f.items_digest if released else None,
                  "contribution": own[f.position].value if f.position in own else None, "computed": f.computed,
-                 "items": f"/api/v1/meetings/{m.id}/communique/figures/{f.position}/items"}
+                 "items": f"/api/v1/meetings/{m.public_id}/communique/figures/{f.position}/items"}
                 for f in conn.execute(select(communique_figures).where(communique_figures.c.meeting_id == m.id)
                                       .order_by(communique_figures.c.position))]
         return {"status": c.status, "revision": c.revision, "texts": orjson.loads(c.texts),
@@ -467,7 +485,7 @@ class Meetings:
                 values["revision"] = c.revision + 1
                 self._unfreeze(conn, m)
             conn.execute(update(communiques).where(communiques.c.meeting_id == m.id).values(**values))
-            self._event(conn, principal, "communique.draft", m.id)
+            self._event(conn, principal, "communique.draft", m.public_id)
             return self._communique(conn, m, principal)
 
     @staticmethod
@@ -511,7 +529,7 @@ class Meetings:
                          .values(status="in-approval", submitted=now, updated=now))
             # The values are not recorded here: the audit listing shows this record to the chair's administrators,
             # and the totals are not theirs to see before every member approved.
-            self._event(conn, principal, "communique.submit", m.id, revision=c.revision, figures=len(rows))
+            self._event(conn, principal, "communique.submit", m.public_id, revision=c.revision, figures=len(rows))
             return self._communique(conn, m, principal)
 
     def decide(self, principal: Principal, meeting_id: Any, decision: str, comment: str = "") -> dict[str, Any]:
@@ -535,7 +553,7 @@ class Meetings:
                 conn.execute(update(communiques).where(communiques.c.meeting_id == m.id)
                              .values(status="draft", revision=c.revision + 1, updated=clock.now()))
                 self._unfreeze(conn, m)
-            self._event(conn, principal, "communique." + decision, m.id, revision=c.revision)
+            self._event(conn, principal, "communique." + decision, m.public_id, revision=c.revision)
             return self._communique(conn, m, principal)
 
     def publish(self, principal: Principal, meeting_id: Any) -> dict[str, Any]:
@@ -561,7 +579,7 @@ class Meetings:
             conn.execute(update(communiques).where(communiques.c.meeting_id == m.id).values(
                 status="published", published=now, published_by=principal.user_id, digest=digest, updated=now))
             conn.execute(update(meetings).where(meetings.c.id == m.id).values(status="closed"))
-            self._event(conn, principal, "communique.publish", m.id, revision=c.revision, digest=digest)
+            self._event(conn, principal, "communique.publish", m.public_id, revision=c.revision, digest=digest)
             return self._communique(conn, m, principal)
 
     def verify(self, principal: Principal, meeting_id: Any) -> dict[str, Any]:
@@ -591,7 +609,7 @@ class Meetings:
                 out.append({"position": f.position, "figure": f.key, "stored": f.value if released else None,
                             "reproduced": whole_ok if released else (contribution or {}).get("reproduced"),
                             "contribution": contribution})
-        return {"meeting": m.id, "figures": out, "figures_released": released,
+        return {"meeting": m.public_id, "figures": out, "figures_released": released,
                 "reproduced": all(x["reproduced"] for x in out) if all(x["reproduced"] is not None for x in out)
                 else None}
 

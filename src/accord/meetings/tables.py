@@ -29,6 +29,9 @@ meetings = Table(
     Column("created_by", PK, ForeignKey("users.id"), nullable=True),
     Column("created", String(24), nullable=False),
     Column("status", String(16), nullable=False, default="convened"),  # convened | closed
+    # The id pages, the API and the CLI show (0015_public_ids): random, so that it counts nothing.
+    Column("public_id", String(24), nullable=True),
+    Index("uq_meetings_public_id", "public_id", unique=True),
 )
 
 meeting_members = Table(
@@ -68,6 +71,8 @@ minutes = Table(
     Column("closed", String(24), nullable=True),
     Column("closed_by", PK, ForeignKey("users.id"), nullable=True),
     Index("ix_meeting_minutes_meeting", "meeting_id", "id"),
+    Column("public_id", String(24), nullable=True),  # as meetings.public_id
+    Index("uq_meeting_minutes_public_id", "public_id", unique=True),
 )
 
 communiques = Table(

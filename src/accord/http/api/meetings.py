@@ -142,55 +142,55 @@ async def create_meeting(request: Request, caller: Caller) -> Response:
 
 
 @router.get("/meetings/{meeting_id}", summary="A meeting: summaries, minutes, communiqué")
-async def get_meeting(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def get_meeting(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.get, caller, meeting_id))
 
 
 @router.post("/meetings/{meeting_id}/summary", summary="Draft (or refresh the figures of) your member's summary")
-async def draft_summary(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def draft_summary(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.draft_summary, caller, meeting_id))
 
 
 @router.patch("/meetings/{meeting_id}/summary", summary="Edit your member's summary; choose what to present")
-async def update_summary(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def update_summary(request: Request, meeting_id: str, caller: Caller) -> Response:
     body = await json_body(request)
     return json_response(await run_in_threadpool(services(request).meetings.update_summary, caller, meeting_id,
                                                  body))
 
 
 @router.post("/meetings/{meeting_id}/minutes", status_code=201, summary="Record a note, decision or action")
-async def add_minute(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def add_minute(request: Request, meeting_id: str, caller: Caller) -> Response:
     body = await json_body(request)
     return json_response(await run_in_threadpool(services(request).meetings.add_minute, caller, meeting_id, body),
                          201)
 
 
 @router.post("/meetings/{meeting_id}/minutes/{entry_id}/done", summary="Mark an action item done")
-async def close_action(request: Request, meeting_id: int, entry_id: int, caller: Caller) -> Response:
+async def close_action(request: Request, meeting_id: str, entry_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.close_action, caller, meeting_id,
                                                  entry_id))
 
 
 @router.put("/meetings/{meeting_id}/communique", summary="Draft the communiqué: texts per language, figure picks")
-async def draft_communique(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def draft_communique(request: Request, meeting_id: str, caller: Caller) -> Response:
     body = await json_body(request)
     return json_response(await run_in_threadpool(services(request).meetings.draft_communique, caller, meeting_id,
                                                  body))
 
 
 @router.post("/meetings/{meeting_id}/communique/submit", summary="Freeze the figures and ask for approval")
-async def submit_communique(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def submit_communique(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.submit_communique, caller,
                                                  meeting_id))
 
 
 @router.post("/meetings/{meeting_id}/communique/approve", summary="Approve the current revision for your member")
-async def approve_communique(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def approve_communique(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.decide, caller, meeting_id, "approve"))
 
 
 @router.post("/meetings/{meeting_id}/communique/changes", summary="Ask for changes (back to draft)")
-async def request_changes(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def request_changes(request: Request, meeting_id: str, caller: Caller) -> Response:
     body = await json_body(request)
     comment = body.get("comment", "") if isinstance(body, dict) else ""
     return json_response(await run_in_threadpool(services(request).meetings.decide, caller, meeting_id, "changes",
@@ -198,18 +198,18 @@ async def request_changes(request: Request, meeting_id: int, caller: Caller) -> 
 
 
 @router.post("/meetings/{meeting_id}/communique/publish", summary="Publish once every member approved")
-async def publish_communique(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def publish_communique(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.publish, caller, meeting_id))
 
 
 @router.get("/meetings/{meeting_id}/communique/verify", summary="Re-run the frozen figures on today's records")
-async def verify_communique(request: Request, meeting_id: int, caller: Caller) -> Response:
+async def verify_communique(request: Request, meeting_id: str, caller: Caller) -> Response:
     return json_response(await run_in_threadpool(services(request).meetings.verify, caller, meeting_id))
 
 
 @router.get("/meetings/{meeting_id}/communique/figures/{position}/items",
             summary="Drill-down from a communiqué figure: your share of the items behind it")
-async def communique_figure_items(request: Request, meeting_id: int, position: int, caller: Caller,
+async def communique_figure_items(request: Request, meeting_id: str, position: int, caller: Caller,
                                   cursor: str | None = None,
                                   limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> Response:
     svc = services(request)
@@ -219,7 +219,7 @@ async def communique_figure_items(request: Request, meeting_id: int, position: i
 
 
 @router.get("/meetings/{meeting_id}/communique/document", summary="The communiqué as HTML or PDF")
-async def communique_document(request: Request, meeting_id: int, caller: Caller, lang: str = "en",
+async def communique_document(request: Request, meeting_id: str, caller: Caller, lang: str = "en",
                               format: str = "pdf") -> Response:
     fmt = _format(format, ("html", "pdf"))
     svc = services(request)

@@ -155,7 +155,7 @@ def _figure_rows(request: Request, figures: list[dict[str, Any]], own: bool) -> 
     return rows
 
 
-async def _meeting_page(request: Request, user: Principal, meeting_id: int, *, errors: list[FieldError] | None = None,
+async def _meeting_page(request: Request, user: Principal, meeting_id: str, *, errors: list[FieldError] | None = None,
                         v: dict[str, Any] | None = None, status: int = 200) -> Response:
     s = svc(request)
     m = await call(s.meetings.get, user, meeting_id)
@@ -199,11 +199,11 @@ async def _meeting_page(request: Request, user: Principal, meeting_id: int, *, e
 
 
 @router.get("/meetings/{meeting_id}")
-async def meeting_page(request: Request, meeting_id: int, user: User) -> Response:
+async def meeting_page(request: Request, meeting_id: str, user: User) -> Response:
     return await _meeting_page(request, user, meeting_id)
 
 
-async def _act(request: Request, user: Principal, meeting_id: int, fn: Any, *args: Any, done: str,
+async def _act(request: Request, user: Principal, meeting_id: str, fn: Any, *args: Any, done: str,
                anchor: str, v: dict[str, Any] | None = None) -> Response:
     """Run one service action; field errors re-render the meeting page with the messages next to the fields."""
     try:
@@ -214,13 +214,13 @@ async def _act(request: Request, user: Principal, meeting_id: int, fn: Any, *arg
 
 
 @router.post("/meetings/{meeting_id}/summary")
-async def draft_summary(request: Request, meeting_id: int, user: User) -> Response:
+async def draft_summary(request: Request, meeting_id: str, user: User) -> Response:
     return await _act(request, user, meeting_id, svc(request).meetings.draft_summary,
                       done=tr(request, "Summary prepared from the records."), anchor="summaries")
 
 
 @router.post("/meetings/{meeting_id}/summary/edit")
-async def edit_summary(request: Request, meeting_id: int, user: User) -> Response:
+async def edit_summary(request: Request, meeting_id: str, user: User) -> Response:
     data = await form(request)
     body: dict[str, Any] = {"narrative": str(data.get("narrative", "")), "final": data.get("final") == "1"}
     try:
@@ -233,7 +233,7 @@ async def edit_summary(request: Request, meeting_id: int, user: User) -> Respons
 
 
 @router.post("/meetings/{meeting_id}/minutes")
-async def add_minute(request: Request, meeting_id: int, user: User) -> Response:
+async def add_minute(request: Request, meeting_id: str, user: User) -> Response:
     data = await form(request)
     body = {"kind": str(data.get("kind", "")), "text": str(data.get("text", "")),
             "owner": str(data.get("owner", "")) or None, "due": str(data.get("due", "")) or None}
@@ -243,13 +243,13 @@ async def add_minute(request: Request, meeting_id: int, user: User) -> Response:
 
 
 @router.post("/meetings/{meeting_id}/minutes/{entry_id}/done")
-async def close_action(request: Request, meeting_id: int, entry_id: int, user: User) -> Response:
+async def close_action(request: Request, meeting_id: str, entry_id: str, user: User) -> Response:
     return await _act(request, user, meeting_id, svc(request).meetings.close_action, entry_id,
                       done=tr(request, "Action item marked done."), anchor="minutes")
 
 
 @router.post("/meetings/{meeting_id}/communique")
-async def draft_communique(request: Request, meeting_id: int, user: User) -> Response:
+async def draft_communique(request: Request, meeting_id: str, user: User) -> Response:
     data = await form(request)
     texts = {code: str(data.get(f"text_{code}", "")) for code in TEXT_LANGUAGES}
     picks = []
@@ -266,19 +266,19 @@ async def draft_communique(request: Request, meeting_id: int, user: User) -> Res
 
 
 @router.post("/meetings/{meeting_id}/communique/submit")
-async def submit_communique(request: Request, meeting_id: int, user: User) -> Response:
+async def submit_communique(request: Request, meeting_id: str, user: User) -> Response:
     return await _act(request, user, meeting_id, svc(request).meetings.submit_communique,
                       done=tr(request, "Figures frozen; the members are asked to approve."), anchor="communique")
 
 
 @router.post("/meetings/{meeting_id}/communique/approve")
-async def approve_communique(request: Request, meeting_id: int, user: User) -> Response:
+async def approve_communique(request: Request, meeting_id: str, user: User) -> Response:
     return await _act(request, user, meeting_id, svc(request).meetings.decide, "approve",
                       done=tr(request, "Approved for your member."), anchor="communique")
 
 
 @router.post("/meetings/{meeting_id}/communique/changes")
-async def request_changes(request: Request, meeting_id: int, user: User) -> Response:
+async def request_changes(request: Request, meeting_id: str, user: User) -> Response:
     data = await form(request)
     comment = str(data.get("comment", ""))
     return await _act(request, user, meeting_id, svc(request).meetings.decide, "changes", comment,
@@ -287,13 +287,13 @@ async def request_changes(request: Request, meeting_id: int, user: User) -> Resp
 
 
 @router.post("/meetings/{meeting_id}/communique/publish")
-async def publish_communique(request: Request, meeting_id: int, user: User) -> Response:
+async def publish_communique(request: Request, meeting_id: str, user: User) -> Response:
     return await _act(request, user, meeting_id, svc(request).meetings.publish,
                       done=tr(request, "Communiqué published."), anchor="communique")
 
 
 @router.get("/meetings/{meeting_id}/communique/figures/{position}")
-async def communique_figure_items(request: Request, meeting_id: int, position: int, user: User) -> Response:
+async def communique_figure_items(request: Request, meeting_id: str, position: int, user: User) -> Response:
     s = svc(request)
     m = await call(s.meetings.get, user, meeting_id)
     cursor = request.query_params.get("cursor") or None
@@ -331,7 +331,7 @@ FONTS_URL = "/api/v1/reports/fonts"  # served by the API router, to browsers wit
 
 
 @router.get("/meetings/{meeting_id}/communique/document")
-async def communique_document(request: Request, meeting_id: int, user: User) -> Response:
+async def communique_document(request: Request, meeting_id: str, user: User) -> Response:
     lang, fmt = document_args(request)
     s = svc(request)
     fonts = FONTS_URL if fmt == "html" else None
