@@ -1,4 +1,4 @@
-"""Meetings and minute entries are named by random public ids, never by their row numbers: a row number is a
+"""Meetings, minute entries and API tokens are named by random public ids, never by their row numbers: a row number is a
 counter of the whole hub, and a member shown meetings 3 and 7 would learn that three meetings it takes no part
 in were convened between them (minute entries alike). Pages, API, CLI and the audit trail show the public id;
 the row number is not accepted as an id; migration 0015 gives rows written before it their public ids."""
@@ -18,6 +18,7 @@ from accord.audit.listing import listing
 from accord.errors import NotFound
 from accord.meetings.tables import meetings, minutes
 from accord.storage.migrate import alembic_config, upgrade
+from accord.storage.schema import tokens
 from conftest import World, bearer
 
 MEETING = re.compile(r"^mtg_[A-Za-z0-9_-]{16}$")
@@ -102,5 +103,32 @@ def test_migration_gives_earlier_rows_public_ids(world: World) -> None:
     assert MEETING.match(again["id"]) and again["id"] != m["id"]  # drawn again on upgrade
     entry = mt.get(world.p("bob"), again["id"])["minutes"][0]
     assert ENTRY.match(entry["id"]) and entry["text"] == "Noted"
+    assert all(TOKEN.match(t["id"]) for t in world.svc.accounts.list_tokens("bob"))
     fresh = convene(world, ["BRAVO"])  # and new rows get theirs as before
     assert MEETING.match(fresh["id"]) and len({again["id"], fresh["id"]}) == 2
+
+
+TOKEN = re.compile(r"^tok_[A-Za-z0-9_-]{16}$")
+
+
+def test_tokens_are_named_by_public_ids(world: World) -> None:
+    """API tokens too: a member administrator lists its users' tokens and reads their ids in the trail."""
+    acc = world.svc.accounts
+    issued = acc.create_token("bob", "script")
+    listed = {t["id"] for t in acc.list_tokens("bob")}
+    assert TOKEN.match(issued.id) and issued.id in listed and all(TOKEN.match(t) for t in listed)
+    p = acc.token_principal(issued.secret)
+    assert p.token_id == issued.id
+    world.svc.items.create(p, {"kind": "report", "content": {"title": "t", "body": "b"}})
+    with world.svc.db.read() as conn:
+        detail = [orjson.loads(r["detail"]) if isinstance(r["detail"], str) else r["detail"]
+                  for r in listing(conn, world.p("hub"), limit=50)]
+    used = [d for d in detail if d.get("via") == "token"]
+    assert used and {d["token"] for d in used} == {issued.id}
+    with world.svc.db.read() as conn:
+        rows = list(conn.execute(select(tokens.c.id)).scalars())
+    for ref in [*rows, *map(str, rows)]:
+        with pytest.raises(NotFound):
+            acc.revoke_token(ref, world.p("hub"))
+    acc.revoke_token(issued.id, world.p("bob"))
+    assert [t["revoked"] for t in acc.list_tokens("bob") if t["id"] == issued.id] == [True]

@@ -240,8 +240,8 @@ def token_create(ctx: typer.Context, username: str,
 
 
 @token_app.command("revoke")
-def token_revoke(ctx: typer.Context, token_id: int) -> None:
-    """Revoke an API token."""
+def token_revoke(ctx: typer.Context, token_id: str) -> None:
+    """Revoke an API token, named by its id (tok_..., as `accord token create` printed it)."""
     _state(ctx).services.accounts.revoke_token(token_id)
     console.print(f"Revoked token {token_id}")
 

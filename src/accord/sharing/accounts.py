@@ -38,7 +38,7 @@ def _digest(secret: str) -> str:
 
 @dataclass(frozen=True)
 class IssuedToken:
-    id: int
+    id: str  # the public id (tok_...), as listings and the audit trail show it
     secret: str  # shown once
     expires: str | None
 
@@ -183,7 +183,7 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == principal.user_id).values(language=language))
 
     # ----- principals ------------------------------------------------------------------------------------
-    def _principal(self, conn: Connection, user_id: int, via: str, token_id: int | None = None) -> Principal:
+    def _principal(self, conn: Connection, user_id: int, via: str, token_id: str | None = None) -> Principal:
         row = conn.execute(
             select(users, members.c.code.label("member_code")).join(members, members.c.id == users.c.member_id)
             .where(users.c.id == user_id)
@@ -275,31 +275,36 @@ class Accounts:
             if actor is not None and actor.user_id != row.id and not (
                 actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
                 raise PermissionDenied("you may create tokens for yourself, or as an administrator")
-            tid = conn.execute(tokens.insert().values(
+            # A random public id, not the row number: a counter of the whole hub would tell a member
+            # administrator how many tokens the other members' users made between two of its own.
+            tid = "tok_" + secrets.token_urlsafe(12)
+            conn.execute(tokens.insert().values(
                 user_id=row.id, name=name[:100], prefix=secret[:10], token_hash=_digest(secret),
-                created=clock.now(), expires=expires, revoked=False)).inserted_primary_key[0]  # type: ignore[index]
+                created=clock.now(), expires=expires, revoked=False, public_id=tid))
             self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"token": tid, "user": username})])
         return IssuedToken(tid, secret, expires)
 
     def list_tokens(self, username: str) -> list[dict[str, Any]]:
-        q = (select(tokens.c.id, tokens.c.name, tokens.c.prefix, tokens.c.created, tokens.c.expires,
+        q = (select(tokens.c.public_id.label("id"), tokens.c.name, tokens.c.prefix, tokens.c.created, tokens.c.expires,
                     tokens.c.revoked, tokens.c.last_used)
              .join(users, users.c.id == tokens.c.user_id).where(users.c.username == username.lower()))
         with self.db.read() as conn:
             return [r._asdict() for r in conn.execute(q)]
 
-    def revoke_token(self, token_id: int, actor: Principal | None = None) -> None:
+    def revoke_token(self, token_id: str, actor: Principal | None = None) -> None:
+        """``token_id``: the public id."""
         with self.db.write() as conn:
             row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id)
-                               .join(users, users.c.id == tokens.c.user_id).where(tokens.c.id == token_id)).first()
+                               .join(users, users.c.id == tokens.c.user_id)
+                               .where(tokens.c.public_id == str(token_id))).first()
             if row is None:
                 raise NotFound(f"no token {token_id}")
             if actor is not None and actor.user_id != row.uid and not (
                 actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
                 raise NotFound(f"no token {token_id}")
-            conn.execute(update(tokens).where(tokens.c.id == token_id).values(revoked=True))
+            conn.execute(update(tokens).where(tokens.c.id == row.id).values(revoked=True))
             self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None,
                                                 actor.member_code if actor else None, detail={"token": token_id})])
 
@@ -311,11 +316,11 @@ class Accounts:
             row = conn.execute(select(tokens).where(tokens.c.token_hash == _digest(secret))).first()
             if row is None or row.revoked or (row.expires is not None and row.expires <= clock.now()):
                 raise AuthenticationFailed("the token is unknown, revoked or expired")
-            principal = self._principal(conn, row.user_id, "token", token_id=row.id)
+            principal = self._principal(conn, row.user_id, "token", token_id=row.public_id)
         now = clock.utcnow()
         if row.last_used is None or row.last_used < clock.format_ts(now - timedelta(seconds=60)):
             with self.db.write() as conn:
                 conn.execute(update(tokens).where(tokens.c.id == row.id).values(last_used=clock.format_ts(now)))
                 self.audit.append(conn, [AuditEvent("token.use", principal.user_id, principal.member_code,
-                                                    request_id=request_id, detail={"token": row.id})])
+                                                    request_id=request_id, detail={"token": row.public_id})])
         return principal

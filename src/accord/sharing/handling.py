@@ -46,7 +46,7 @@ class Principal:
     consumer_id: int | None = None
     language: str = "en"
     via: str = "session"  # session | token | cli
-    token_id: int | None = None
+    token_id: str | None = None  # the token's public id (tok_...), when authenticated by one
 
     @property
     def is_consumer(self) -> bool:

@@ -100,6 +100,9 @@ tokens = Table(
     Column("expires", String(24), nullable=True),
     Column("revoked", Boolean, nullable=False, default=False),
     Column("last_used", String(24), nullable=True),
+    # The id listings and the audit trail show (0015_public_ids): random, so that it counts nothing.
+    Column("public_id", String(24), nullable=True),
+    Index("uq_tokens_public_id", "public_id", unique=True),
 )
 
 sessions = Table(

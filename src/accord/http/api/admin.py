@@ -148,7 +148,7 @@ async def list_tokens(request: Request, caller: Caller) -> Response:
 
 
 @router.delete("/tokens/{token_id}", summary="Revoke a token")
-async def revoke_token(request: Request, token_id: int, caller: Caller) -> Response:
+async def revoke_token(request: Request, token_id: str, caller: Caller) -> Response:
     await run_in_threadpool(lambda: services(request).accounts.revoke_token(token_id, actor=caller))
     return Response(status_code=204)
 

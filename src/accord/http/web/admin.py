@@ -103,7 +103,7 @@ async def create_token(request: Request, user: Admin) -> Response:
 
 
 @router.post("/tokens/{token_id}/revoke")
-async def revoke_token(request: Request, token_id: int, user: Admin) -> Response:
+async def revoke_token(request: Request, token_id: str, user: Admin) -> Response:
     await call(svc(request).accounts.revoke_token, token_id, user)
     return redirect("/admin#tokens", tr(request, "Token revoked."))
 

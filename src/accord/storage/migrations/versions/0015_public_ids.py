@@ -1,10 +1,11 @@
-"""public ids for meetings and minute entries
+"""public ids for meetings, minute entries and API tokens
 
 A meeting and a minute entry were named by their row number, a counter shared by the whole hub: a member
 shown meetings 3 and 7 learnt that three meetings it is not part of were convened between them, and a minute
 numbered 40 told how many entries the other meetings hold. Each now has a random public id (``mtg_...``,
 ``min_...``), the only id pages, the API, the CLI and new audit records show; the row number stays internal.
-Rows written before this revision get theirs here.
+API tokens alike (``tok_...``): a member administrator lists its users' tokens and reads their ids in the trail.
+Rows written before this revision get theirs here; audit records written before keep the row numbers they hold.
 
 Revision ID: 0015_public_ids
 Revises: 0014_communique_contributions
@@ -22,7 +23,7 @@ down_revision = "0014_communique_contributions"
 branch_labels = None
 depends_on = None
 
-TABLES = {"meetings": "mtg_", "meeting_minutes": "min_"}
+TABLES = {"meetings": "mtg_", "meeting_minutes": "min_", "tokens": "tok_"}
 
 
 def upgrade() -> None:
