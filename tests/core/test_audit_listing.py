@@ -80,7 +80,7 @@ async def test_admins_read_nothing_of_items_they_may_not_see(client: httpx.Async
 
     for r in everything:
         if plain(r["seq"]) and plain(r["seq"] - 1):
-            assert {k: v for k, v in r.items() if k not in ("redacted", "ref")} == raw[r["seq"]] and not r["redacted"]
+            assert {k: v for k, v in r.items() if k not in ("redacted", "ref", "user")} == raw[r["seq"]] and not r["redacted"]
     assert any(r["action"] == "user.add" and r["hash"] for r in everything)
 
     # A member administrator below the item's classification: its analyst's reads show no id it may not see.
@@ -192,3 +192,16 @@ def test_listings_never_name_an_item_the_viewer_may_not_see(spec, picks) -> None
 def _listed(record: dict[str, Any]) -> list[str]:
     d = orjson.loads(record["detail"])
     return list(d.get("ids", [])) + [o[0] for o in d.get("objects", [])]
+
+
+async def test_member_admins_read_users_by_name_not_by_hub_wide_ids(world: World, client: Any) -> None:
+    """User ids are a counter of the whole hub: a member administrator is shown the acting user's name only."""
+    world.share("bob")
+    r = await client.get("/api/v1/audit", params={"limit": 1000}, headers=bearer(world, "aadmin"))
+    records = r.json()["records"]
+    assert records and all(x["user_id"] is None for x in records)
+    assert {x["user"] for x in records if x["user"]} <= {"alice", "aadmin", "hub"}
+    hub = (await client.get("/api/v1/audit", params={"limit": 1000}, headers=bearer(world, "hub"))).json()["records"]
+    assert any(x["user_id"] is not None and x["user"] == "bob" for x in hub)
+    users = (await client.get("/api/v1/users", headers=bearer(world, "aadmin"))).json()["users"]
+    assert users and all("id" not in u for u in users)

@@ -37,7 +37,7 @@ from accord.sharing import sealed
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible
 from accord.stix.tables import handle_visible, stix_handles
-from accord.storage.schema import audit_log, items
+from accord.storage.schema import audit_log, items, users
 
 __all__ = ["listing", "presented", "record_seq"]
 
@@ -158,9 +158,12 @@ def listing(conn: Connection, viewer: Principal, *, member: str | None = None, a
     hidden = _hidden_ids(conn, viewer, (i for r in every if not r.withheld
                                         for i in _listed_ids(_loads(r.detail))))
     shown = _shown(every, hidden)
+    who = {int(u): n for u, n in conn.execute(select(users.c.id, users.c.username).where(
+        users.c.id.in_(sorted({int(r.user_id) for r in rows if r.user_id is not None}))))}
     out = []
     for r in rows:
         rec = shown[r.seq]
+        rec["user"] = who.get(int(r.user_id)) if r.user_id is not None else None
         before_it = shown.get(r.seq - 1)
         if before_it is not None and before_it["redacted"]:
             rec["prev_hash"] = None
@@ -173,10 +176,12 @@ _REF = "audit-record"
 
 def presented(viewer: Principal, secret: str, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Records of `listing` as ``viewer`` is shown them (see the module docstring): a sealed ``ref`` on each; for
-    anyone but the hub administrator, no chain position (``seq``, ``prev_hash``, ``hash``)."""
+    anyone but the hub administrator, no chain position (``seq``, ``prev_hash``, ``hash``), and the acting user by
+    name only (``user``: user ids are a counter of the whole hub, whose gaps count the other members' users)."""
     for r in records:
         r["ref"] = sealed.seal_number(secret, _REF, int(r["seq"]))
         if viewer.role != "hub-admin":
+            r["user_id"] = None
             # The hash too: it covers seq and prev_hash, so two adjacent records' hashes give the position back.
             r["seq"] = None
             r["prev_hash"] = None

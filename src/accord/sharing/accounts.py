@@ -154,7 +154,8 @@ class Accounts:
         return {"id": uid, "username": username, "member": m.code, "role": role, "clearance": clearance}
 
     def list_users(self, member_code: str | None = None) -> list[dict[str, Any]]:
-        q = (select(users.c.id, users.c.username, users.c.display_name, users.c.role, users.c.clearance,
+        # Users are named by username; their row ids (a counter of the whole hub) are not shown.
+        q = (select(users.c.username, users.c.display_name, users.c.role, users.c.clearance,
                     users.c.disabled, users.c.language, users.c.last_seen, members.c.code.label("member"))
              .join(members, members.c.id == users.c.member_id).order_by(users.c.username))
         if member_code:

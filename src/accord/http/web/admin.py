@@ -143,9 +143,8 @@ async def audit_page(request: Request, user: Admin) -> Response:
                 limit=100, before=before))
 
     records = await call(search)
-    names = {u["id"]: u["username"] for u in await call(s.accounts.list_users, None)}
     for r in records:
-        r["username"] = names.get(r["user_id"], r["user_id"] or "")
+        r["username"] = r["user"] or ""
     verification = await call(s.audit.verify) if user.role == "hub-admin" else None
     next_before = records[-1]["ref"] if len(records) == 100 else None
     return render(request, "audit.html", {"records": records, "verification": verification, "p": q,
