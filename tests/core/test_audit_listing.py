@@ -80,7 +80,8 @@ async def test_admins_read_nothing_of_items_they_may_not_see(client: httpx.Async
 
     for r in everything:
         if plain(r["seq"]) and plain(r["seq"] - 1):
-            assert {k: v for k, v in r.items() if k not in ("redacted", "ref", "user")} == raw[r["seq"]] and not r["redacted"]
+            shown = {k: v for k, v in r.items() if k not in ("redacted", "ref", "user")}
+            assert shown == raw[r["seq"]] and not r["redacted"]
     assert any(r["action"] == "user.add" and r["hash"] for r in everything)
 
     # A member administrator below the item's classification: its analyst's reads show no id it may not see.
