@@ -447,13 +447,17 @@ class Correlation:
         # Rank by shared keys from the key index alone, then keep the ones the reader may see. The ranking is
         # widened until it holds `shortlist` visible items or runs out, so the visible items kept are exactly the
         # best visible ones: hidden items change which rows are read, never what is returned.
-        k = 2 * self.shortlist + 1 if max_rank is None else max_rank
+        # Within a bound (notices), the first read is half of it: the ranking is a total order (shared keys, then
+        # item), so once a prefix holds `shortlist` admitted items, a longer one gives the same shortlist; only a
+        # prefix with fewer is read again, to the bound. Each item ranked is one lookup of its policy columns,
+        # the costly half of the statement.
+        k = 2 * self.shortlist + 1 if max_rank is None else self._first_read(max_rank)
         while True:
             ranked = conn.execute(ranked_q, {**(params or {}), **key_params, "k": k}).all()
             hits = {r.item_seq: r.hits for r in ranked if r.ok}
             if len(hits) >= self.shortlist or len(ranked) < k or (max_rank is not None and k >= max_rank):
                 break
-            k *= 4
+            k = k * 4 if max_rank is None else min(k * 4, max_rank)
         seqs = shortlist(hits, self.shortlist, least_hits(forms))
         if not seqs:
             return []
@@ -478,6 +482,10 @@ class Correlation:
         support = {r.seq: n for r, n in zip(out, supports(forms, scored, limit), strict=True)}
         out.sort(key=lambda r: (-r.score, -support[r.seq], r.seq not in primary, r.seq))
         return out[:limit]
+
+    def _first_read(self, max_rank: int) -> int:
+        """How many ranked items a bounded ranking (notices) reads first: half the bound."""
+        return min(max_rank, max(2 * self.shortlist + 1, max_rank // 2))
 
     def _near(self, conn: Connection, cond: _Cond, params: dict[str, Any],
               noisy_out: list[str] | None = None) -> list[Related]:
