@@ -189,3 +189,23 @@ def test_bulk_scores_are_the_pair_by_pair_scores(queries: list[str], groups: lis
     qs = [analyse(q) for q in queries]
     gs = [[analyse(n) for n in g] for g in groups]
     assert best_scores(qs, gs) == [_one_by_one(qs, g) for g in gs]
+
+
+@settings(max_examples=300, deadline=None)
+@given(queries=st.lists(_names, min_size=1, max_size=3),
+       groups=st.lists(st.lists(_names, min_size=1, max_size=3), max_size=5),
+       threshold=st.sampled_from([0.5, 0.7, 0.82, 0.88, 0.95]))
+def test_a_threshold_changes_no_score_that_reaches_it(queries: list[str], groups: list[list[str]],
+                                                      threshold: float) -> None:
+    """With a threshold, comparisons that cannot reach it skip the "as Arabic writes it" term: a group's result
+    is the same whenever its score reaches the threshold, and stays under it otherwise."""
+    from accord.correlation.names import best_scores
+
+    qs = [analyse(q) for q in queries]
+    gs = [[analyse(n) for n in g] for g in groups]
+    full = best_scores(qs, gs, threshold=threshold)
+    for (score, reasons, matched), exact in zip(full, [_one_by_one(qs, g) for g in gs], strict=True):
+        if exact[0] >= threshold:
+            assert (score, reasons, matched) == exact
+        else:
+            assert score < threshold

@@ -613,8 +613,9 @@ def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]
     """`best_score` for each group of candidate names (one group per candidate item), with every pair scored in a
     few bulk calls: scoring some 140 pairs one Python call at a time was a third of correlating a new entity.
     The arithmetic is `_one_pair_score`'s, term for term in the same order, so the scores are the same floats;
-    reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``.
-    ``stored``: the candidates were just read from the store (see `_keyed_pairs`)."""
+    reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``. With a
+    threshold, a group whose score cannot reach it may come back with a lower score (still under it): the
+    comparisons that cannot reach it skip the costliest term. ``stored``: the candidates were just read from the store (see `_keyed_pairs`)."""
     pairs: list[tuple[int, NameForm, NameForm]] = []
     for g, cands in enumerate(groups):
         pairs.extend((g, q, c) for q, c in _keyed_pairs(queries, cands, keyed, stored))
@@ -646,6 +647,11 @@ def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]
         # "As Arabic writes it", for the comparisons with exactly one name in Arabic script (see `_abjad`).
         cross = np.array([(x.script == "Arabic") != (y.script == "Arabic") for x, y in zip(xs, ys, strict=True)])
         same = np.array([x.script == y.script for x, y in zip(xs, ys, strict=True)])
+        compare = cross
+        if threshold > 0 and cross.any():
+            # Only the comparisons that can reach the threshold (their score with that term at its most, 1; a
+            # thousandth below for the rounding): the others score under it whatever the term.
+            compare = cross & (np.maximum(W_SK * sk + W_LAT * lat + W_ABJ, lat) >= threshold - 0.001)
         # Each such comparison has a run of target strings; its score is the best over the run.
         abj_ev: list[int] = []
         starts: list[int] = []
@@ -653,7 +659,7 @@ def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]
         abj_t: list[str] = []
         targets_of: dict[int, tuple[tuple[str, ...], tuple[str, ...]]] = {}
         for i, (x, y) in enumerate(zip(xs, ys, strict=True)):
-            if not cross[i]:
+            if not compare[i]:
                 continue
             ar, other = (x, y) if x.script == "Arabic" else (y, x)
             a = ar.shape
