@@ -615,7 +615,8 @@ def best_scores(queries: Sequence[NameForm], groups: Sequence[Sequence[NameForm]
     The arithmetic is `_one_pair_score`'s, term for term in the same order, so the scores are the same floats;
     reasons are built (by `_pair_score`, for the winning pair only) when the score reaches ``threshold``. With a
     threshold, a group whose score cannot reach it may come back with a lower score (still under it): the
-    comparisons that cannot reach it skip the costliest term. ``stored``: the candidates were just read from the store (see `_keyed_pairs`)."""
+    comparisons that cannot reach it skip the costliest term. ``stored``: the candidates were just read from the
+    store (see `_keyed_pairs`)."""
     pairs: list[tuple[int, NameForm, NameForm]] = []
     for g, cands in enumerate(groups):
         pairs.extend((g, q, c) for q, c in _keyed_pairs(queries, cands, keyed, stored))
