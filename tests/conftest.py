@@ -150,3 +150,17 @@ async def client(app: Any) -> AsyncIterator[httpx.AsyncClient]:
 
 def bearer(world: World, username: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {world.tokens[username]}"}
+
+
+def downgrade_and_upgrade(db: Any, revision: str) -> None:
+    """Back to migration ``revision`` (the later revisions' own downgrades run), then up to the heads again."""
+    from alembic import command
+
+    from accord.storage.migrate import alembic_config, upgrade
+
+    cfg = alembic_config(db)
+    with db.writer.connect() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, revision)
+        conn.commit()
+    upgrade(db)

@@ -4,21 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from alembic import command
 from sqlalchemy import insert, select, update
 
 from accord.correlation.tables import corr_exclusions, corr_keys, corr_names
-from accord.storage.migrate import alembic_config, upgrade
-
-
-def downgrade_and_upgrade(db: Any, revision: str) -> None:
-    """Back to ``revision`` (the later revisions' own downgrades run), then up to the heads again."""
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-        conn.commit()
-    upgrade(db)
+from conftest import downgrade_and_upgrade
 
 
 def test_name_keys_are_recomputed(world: Any) -> None:

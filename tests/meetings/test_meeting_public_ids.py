@@ -11,15 +11,13 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from alembic import command
 from sqlalchemy import select
 
 from accord.audit.listing import listing
 from accord.errors import NotFound
 from accord.meetings.tables import meetings, minutes
-from accord.storage.migrate import alembic_config, upgrade
 from accord.storage.schema import tokens
-from conftest import World, bearer
+from conftest import World, bearer, downgrade_and_upgrade
 
 MEETING = re.compile(r"^mtg_[A-Za-z0-9_-]{16}$")
 ENTRY = re.compile(r"^min_[A-Za-z0-9_-]{16}$")
@@ -92,13 +90,7 @@ def test_migration_gives_earlier_rows_public_ids(world: World) -> None:
     mt = world.svc.meetings
     m = convene(world, ["BRAVO"])
     mt.add_minute(world.p("alice"), m["id"], {"kind": "note", "text": "Noted"})
-    db = world.svc.db
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0014_communique_contributions")
-        conn.commit()
-    upgrade(db)
+    downgrade_and_upgrade(world.svc.db, "0014_communique_contributions")
     [again] = mt.list_for(world.p("bob"))
     assert MEETING.match(again["id"]) and again["id"] != m["id"]  # drawn again on upgrade
     entry = mt.get(world.p("bob"), again["id"])["minutes"][0]

@@ -161,11 +161,10 @@ def test_own_summary_drafts_are_for_the_members_writers(world: World) -> None:
 def test_migration_splits_communiques_frozen_before_it(world: World) -> None:
     """A communiqué frozen before migration 0014 gets each member's share from its frozen item ids, so its totals
     stay hidden until every member approved, as for one frozen after it."""
-    from alembic import command
     from sqlalchemy import select
 
     from accord.meetings.tables import communique_contributions
-    from accord.storage.migrate import alembic_config, upgrade
+    from conftest import downgrade_and_upgrade
 
     start, end, _ = period_with_items(world)
     mid = convene(world, start, end)
@@ -175,13 +174,7 @@ def test_migration_splits_communiques_frozen_before_it(world: World) -> None:
     mt.submit_communique(world.p("alice"), mid)
     with world.svc.db.read() as conn:
         before = sorted(conn.execute(select(communique_contributions)).all())
-    db = world.svc.db
-    cfg = alembic_config(db)
-    with db.writer.connect() as conn:
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, "0005_meetings")
-        conn.commit()
-    upgrade(db)
+    downgrade_and_upgrade(world.svc.db, "0005_meetings")
     with world.svc.db.read() as conn:
         after = sorted(conn.execute(select(communique_contributions)).all())
     assert after == before and sum(r.value for r in after) == 4
