@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 
 from accord import clock
 from accord.audit.chain import AuditEvent, AuditLog
@@ -30,6 +30,15 @@ __all__ = ["Accounts", "IssuedToken"]
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "acc_"  # noqa: S105 - a public prefix that marks Accord tokens, not a secret
+
+
+# A bearer token's row with its user and member, in one statement built once (every API request runs it).
+_TOKEN_USER = (select(tokens.c.id, tokens.c.public_id, tokens.c.revoked, tokens.c.expires, tokens.c.last_used,
+                      users.c.id.label("user_id"), users.c.username, users.c.member_id, users.c.role,
+                      users.c.clearance, users.c.consumer_id, users.c.language, users.c.disabled,
+                      members.c.code.label("member_code"))
+               .join(users, users.c.id == tokens.c.user_id).join(members, members.c.id == users.c.member_id)
+               .where(tokens.c.token_hash == bindparam("digest")))
 
 
 def _digest(secret: str) -> str:
@@ -314,10 +323,15 @@ class Accounts:
         that, a ``token.use`` record is written the first time a token is used in each minute (with
         ``last_used``), so idle tokens and token activity show in the trail without doubling every request."""
         with self.db.read() as conn:
-            row = conn.execute(select(tokens).where(tokens.c.token_hash == _digest(secret))).first()
-            if row is None or row.revoked or (row.expires is not None and row.expires <= clock.now()):
-                raise AuthenticationFailed("the token is unknown, revoked or expired")
-            principal = self._principal(conn, row.user_id, "token", token_id=row.public_id)
+            row = conn.execute(_TOKEN_USER, {"digest": _digest(secret)}).first()
+        if row is None or row.revoked or (row.expires is not None and row.expires <= clock.now()):
+            raise AuthenticationFailed("the token is unknown, revoked or expired")
+        if row.disabled:
+            raise AuthenticationFailed("the account is disabled or does not exist")
+        principal = Principal(user_id=row.user_id, username=row.username, member_id=row.member_id,
+                              member_code=row.member_code, role=row.role, clearance=row.clearance,
+                              consumer_id=row.consumer_id, language=row.language, via="token",
+                              token_id=row.public_id)
         now = clock.utcnow()
         if row.last_used is None or row.last_used < clock.format_ts(now - timedelta(seconds=60)):
             with self.db.write() as conn:
