@@ -175,7 +175,7 @@ def test_saved_searches(app: Any, world: World) -> None:
     assert r.status_code == 303
     page = bob.get("/search").text
     assert "Depots" in page and "q=depot&amp;kind=report" in page
-    sid = re.search(r"/search/saved/(\d+)/delete", page).group(1)  # type: ignore[union-attr]
+    sid = re.search(r"/search/saved/([A-Za-z0-9_-]+)/delete", page).group(1)  # type: ignore[union-attr]
     carol, ccsrf = login(app, "carol")
     assert carol.post(f"/search/saved/{sid}/delete", data={"csrf_token": ccsrf}).status_code == 404
     assert bob.post(f"/search/saved/{sid}/delete", data={"csrf_token": csrf}).status_code == 303

@@ -112,12 +112,13 @@ class Accounts:
             taken = select(consumers.c.id).where(consumers.c.member_id == m.id, consumers.c.code == code)
             if conn.execute(taken).first():
                 raise Conflict(f"consumer {code} already exists for {m.code}")
-            cid = conn.execute(consumers.insert().values(member_id=m.id, code=code, name=name, created=clock.now())
-                               ).inserted_primary_key[0]  # type: ignore[index]
+            conn.execute(consumers.insert().values(member_id=m.id, code=code, name=name, created=clock.now()))
             self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"member": m.code, "code": code})])
-        return {"id": cid, "member": m.code, "code": code, "name": name}
+        # No row id: consumers and users are numbered across the whole hub, so a member administrator would read
+        # off two of its own how many the other members added in between (users are named by username).
+        return {"member": m.code, "code": code, "name": name}
 
     # ----- users -----------------------------------------------------------------------------------------
     def add_user(self, username: str, member_code: str, role: str, password: str | None = None, *,
@@ -151,16 +152,16 @@ class Accounts:
                 consumer_id = c.id
             if conn.execute(select(users.c.id).where(users.c.username == username)).first():
                 raise Conflict(f"user {username} already exists")
-            uid = conn.execute(users.insert().values(
+            conn.execute(users.insert().values(
                 member_id=m.id, consumer_id=consumer_id, username=username,
                 display_name=display_name or username, role=role, clearance=clearance,
                 password_hash=self._hasher.hash(password) if password else None, disabled=False,
                 language=language, failed_logins=0, created=clock.now(),
-            )).inserted_primary_key[0]  # type: ignore[index]
+            ))
             self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None,
                                                 actor.member_code if actor else None,
                                                 detail={"username": username, "member": m.code, "role": role})])
-        return {"id": uid, "username": username, "member": m.code, "role": role, "clearance": clearance}
+        return {"username": username, "member": m.code, "role": role, "clearance": clearance}
 
     def list_users(self, member_code: str | None = None) -> list[dict[str, Any]]:
         # Users are named by username; their row ids (a counter of the whole hub) are not shown.

@@ -12,11 +12,12 @@ from markupsafe import Markup
 from starlette.responses import Response
 
 from accord import clock
-from accord.errors import ValidationFailed
+from accord.errors import NotFound, ValidationFailed
 from accord.http.api.common import json_response
 from accord.http.web.charts import member_colour, stacked_bars
 from accord.http.web.common import User, call, form, redirect, store, svc
 from accord.http.web.i18n import render, tr
+from accord.sharing import sealed
 from accord.sharing.handling import ITEM_KINDS
 from accord.sharing.items import ItemFilter
 
@@ -134,6 +135,17 @@ def search_filter(params: Any) -> ItemFilter:
                       include_revoked=params.get("revoked") == "1", cursor=params.get("cursor") or None, limit=25)
 
 
+_SAVED_SEARCH = "saved-search"  # the purpose label of saved-search references (accord.sharing.sealed)
+
+
+def _presented_search(secret: str, row: dict[str, Any]) -> dict[str, Any]:
+    """A saved search as the page names it: by a sealed reference, not its row id (a counter of the whole hub,
+    whose gaps would count the searches other members' users saved)."""
+    out = {k: v for k, v in row.items() if k not in ("id", "user_id")}
+    out["ref"] = sealed.seal_number(secret, _SAVED_SEARCH, int(row["id"]))
+    return out
+
+
 @router.get("/search")
 async def search(request: Request, user: User) -> Response:
     s = svc(request)
@@ -156,7 +168,7 @@ async def search(request: Request, user: User) -> Response:
         except ValidationFailed as exc:
             errors = exc.errors
     members = [m["code"] for m in await call(s.accounts.list_members)]
-    saved = await call(store(request).saved, user)
+    saved = [_presented_search(s.settings.secret_key, row) for row in await call(store(request).saved, user)]
     query = urlencode({k: v for k, v in params.items() if k != "cursor" and v})
     return render(request, "search.html", {"p": params, "results": results, "total": total, "errors": errors,
                                            "next_url": next_url, "members": members, "saved": saved, "cap": COUNT_CAP,
@@ -171,7 +183,11 @@ async def save_search(request: Request, user: User) -> Response:
     return redirect("/search?" + query, tr(request, "Search saved."))
 
 
-@router.post("/search/saved/{search_id}/delete")
-async def delete_search(request: Request, search_id: int, user: User) -> Response:
+@router.post("/search/saved/{search_ref}/delete")
+async def delete_search(request: Request, search_ref: str, user: User) -> Response:
+    try:
+        search_id = sealed.open_number(svc(request).settings.secret_key, _SAVED_SEARCH, search_ref)
+    except sealed.BadToken:
+        raise NotFound("no such saved search") from None
     await call(store(request).delete_search, user, search_id)
     return redirect("/search", tr(request, "Saved search deleted."))
