@@ -74,3 +74,33 @@ def test_saved_search_ids_count_no_other_members_searches(app: Any, world: World
     assert bob.post("/search/saved/1/delete", data={"csrf_token": csrf}).status_code == 404
     assert bob.post(f"/search/saved/{refs[0]}/delete", data={"csrf_token": csrf}).status_code == 303
     assert len(re.findall(r'/search/saved/([^/"]+)/delete', bob.get("/search").text)) == 1
+
+
+async def test_account_answers_do_not_tell_which_usernames_other_members_have(client: httpx.AsyncClient,
+                                                                               world: World) -> None:
+    """Reported by the review, fixed after: asking for a token for another user, or disabling one, answered 404
+    for a missing username but 403 for another member's user, so anyone could test which usernames exist. Now a
+    non-administrator is refused on its role before any lookup, and a member administrator is told of another
+    member's user exactly what it is told of no user."""
+    async def ask(user: str, method: str, path: str, **kw: Any) -> tuple[int, str]:
+        r = await client.request(method, path, headers=bearer(world, user), **kw)
+        body = r.json()
+        return r.status_code, str(body.get("detail", "")).replace("nobody", "X").replace("bob", "X")
+
+    # An analyst: the same refusal whatever the username.
+    assert await ask("alice", "POST", "/api/v1/tokens", json={"username": "bob"}) == \
+        await ask("alice", "POST", "/api/v1/tokens", json={"username": "nobody"})
+    assert (await ask("alice", "POST", "/api/v1/tokens", json={"username": "bob"}))[0] == 403
+    assert await ask("alice", "POST", "/api/v1/users/bob/disable") == \
+        await ask("alice", "POST", "/api/v1/users/nobody/disable")
+    # ALPHA's member administrator: BRAVO's user bob is no user at all.
+    for method, path, kw in (("POST", "/api/v1/tokens", {"json": {"username": "{u}"}}),
+                             ("POST", "/api/v1/users/{u}/disable", {})):
+        def fill(v: Any, u: str) -> Any:
+            return {k: fill(x, u) for k, x in v.items()} if isinstance(v, dict) else v.format(u=u)
+        other = await ask("aadmin", method, path.format(u="bob"), **fill(kw, "bob"))
+        missing = await ask("aadmin", method, path.format(u="nobody"), **fill(kw, "nobody"))
+        assert other == missing and other[0] == 404
+    # And its own member's users are still its to administer.
+    assert (await client.post("/api/v1/tokens", headers=bearer(world, "aadmin"),
+                              json={"username": "alice"})).status_code == 201

@@ -174,14 +174,15 @@ class Accounts:
             return [r._asdict() for r in conn.execute(q)]
 
     def set_disabled(self, username: str, disabled: bool = True, actor: Principal | None = None) -> None:
+        # Decided on the actor's role before any lookup, and another member's user is as missing as no user: the
+        # answers must not tell which usernames exist in other members.
+        if actor is not None and actor.role not in ("hub-admin", "member-admin"):
+            raise PermissionDenied("only administrators disable users")
         with self.db.write() as conn:
             row = conn.execute(
                 select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
-            if row is None:
+            if row is None or (actor is not None and actor.role != "hub-admin" and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
-            if actor is not None and not (actor.role == "hub-admin" or
-                                          (actor.role == "member-admin" and actor.member_id == row.member_id)):
-                raise PermissionDenied("only administrators disable users")
             conn.execute(update(users).where(users.c.id == row.id).values(disabled=disabled))
             if disabled:
                 conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
@@ -278,14 +279,15 @@ class Accounts:
         days = self.settings.token_days if days is None else days
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = clock.format_ts(clock.utcnow() + timedelta(days=days)) if days > 0 else None
+        # As for set_disabled: decided on the actor's role before any lookup, another member's user as missing.
+        if actor is not None and actor.role not in ADMIN_ROLES and username.lower() != actor.username:
+            raise PermissionDenied("you may create tokens for yourself, or as an administrator")
         with self.db.write() as conn:
             row = conn.execute(
                 select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
-            if row is None:
+            if row is None or (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
+                               and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
-            if actor is not None and actor.user_id != row.id and not (
-                actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
-                raise PermissionDenied("you may create tokens for yourself, or as an administrator")
             # A random public id, not the row number: a counter of the whole hub would tell a member
             # administrator how many tokens the other members' users made between two of its own.
             tid = "tok_" + secrets.token_urlsafe(12)
