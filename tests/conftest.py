@@ -164,3 +164,24 @@ def downgrade_and_upgrade(db: Any, revision: str) -> None:
         command.downgrade(cfg, revision)
         conn.commit()
     upgrade(db)
+
+
+def page_login(app: Any, username: str) -> tuple[Any, str]:
+    """A page client (Starlette's TestClient, HTML, no redirects followed) logged in as ``username`` (password
+    ``password-<username>``), and the CSRF token its pages carry."""
+    import re
+    import warnings
+
+    with warnings.catch_warnings():
+        # Starlette asks for its httpx fork; the bundled httpx works and is what the rest of the suite uses.
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    c = TestClient(app, headers={"accept": "text/html"}, follow_redirects=False)
+    r = c.post("/login", data={"username": username, "password": "password-" + username, "next": "/dashboard"})
+    assert r.status_code == 303, r.text
+    page = c.get("/dashboard")
+    assert page.status_code == 200
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    return c, csrf.group(1)

@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 
-from conftest import World, bearer
+from conftest import World, bearer, page_login
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
@@ -21,12 +21,7 @@ HTML = {"accept": "text/html"}
 
 
 def login(app: Any, username: str) -> tuple[TestClient, str]:
-    c = TestClient(app, headers=HTML, follow_redirects=False)
-    r = c.post("/login", data={"username": username, "password": "password-" + username, "next": "/dashboard"})
-    assert r.status_code == 303, r.text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/dashboard").text)
-    assert csrf
-    return c, csrf.group(1)
+    return page_login(app, username)
 
 
 async def test_member_admin_adding_a_user_reads_no_hub_wide_user_counter(client: httpx.AsyncClient,

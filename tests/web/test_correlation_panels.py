@@ -19,7 +19,7 @@ with warnings.catch_warnings():
 from accord.app import create_app
 from accord.config import load_settings
 from accord.services import build_services
-from conftest import World, build_world
+from conftest import World, build_world, page_login
 
 HTML = {"accept": "text/html"}
 
@@ -38,12 +38,7 @@ _sessions: dict[tuple[int, str], tuple[TestClient, str]] = {}
 def login(app: Any, username: str) -> tuple[TestClient, str]:
     key = (id(app), username)
     if key not in _sessions:
-        c = TestClient(app, headers=HTML, follow_redirects=False)
-        r = c.post("/login", data={"username": username, "password": "password-" + username, "next": "/dashboard"})
-        assert r.status_code == 303, r.text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/dashboard").text)
-        assert csrf
-        _sessions[key] = (c, csrf.group(1))
+        _sessions[key] = page_login(app, username)
     return _sessions[key]
 
 

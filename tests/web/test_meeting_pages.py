@@ -16,19 +16,14 @@ with warnings.catch_warnings():
     from starlette.testclient import TestClient
 
 from accord import clock
-from conftest import World
+from conftest import World, page_login
 
 HTML = {"accept": "text/html"}
 PHONE = "+33 1 23 45 67 89"
 
 
 def login(app: Any, username: str) -> tuple[TestClient, str]:
-    c = TestClient(app, headers=HTML, follow_redirects=False)
-    r = c.post("/login", data={"username": username, "password": "password-" + username, "next": "/dashboard"})
-    assert r.status_code == 303, r.text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/dashboard").text)
-    assert csrf
-    return c, csrf.group(1)
+    return page_login(app, username)
 
 
 def errors_of(html: str) -> list[str]:

@@ -22,7 +22,7 @@ from accord.app import create_app
 from accord.config import load_settings
 from accord.http.web import bulk
 from accord.services import build_services
-from conftest import World, build_world
+from conftest import World, build_world, page_login
 
 HTML = {"accept": "text/html"}
 _IDS = re.compile(r'href="/(?:item|entity)/([a-z]+--[0-9a-f-]{36})"')
@@ -61,14 +61,7 @@ def login(app: Any, username: str) -> tuple[TestClient, str]:
 
 
 def _login(app: Any, username: str) -> tuple[TestClient, str]:
-    c = TestClient(app, headers=HTML, follow_redirects=False)
-    r = c.post("/login", data={"username": username, "password": "password-" + username, "next": "/dashboard"})
-    assert r.status_code == 303, r.text
-    page = c.get("/dashboard")
-    assert page.status_code == 200
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
-    assert csrf
-    return c, csrf.group(1)
+    return page_login(app, username)
 
 
 def test_login_required_and_root(app: Any, world: World) -> None:
