@@ -28,7 +28,6 @@ totals are shown to every participant, who may still ask for changes until the c
 from __future__ import annotations
 
 import hashlib
-import secrets
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -54,7 +53,7 @@ from accord.meetings.tables import (
 from accord.sharing.handling import WRITE_ROLES, Principal
 from accord.sharing.policy import visible
 from accord.storage.database import Database
-from accord.storage.schema import items, members
+from accord.storage.schema import items, members, public_id
 
 __all__ = ["LANGUAGES", "Meetings"]
 
@@ -98,12 +97,6 @@ class _Meeting:
     @property
     def public_id(self) -> str:
         return str(self.row.public_id)
-
-
-def public_id(prefix: str) -> str:
-    """A meeting's or minute entry's id as shown (``mtg_``/``min_`` and 16 random characters): the row number is
-    a counter of the whole hub, whose gaps would count the meetings a member is not part of."""
-    return prefix + secrets.token_urlsafe(12)
 
 
 class Meetings:

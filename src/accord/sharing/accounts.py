@@ -23,7 +23,7 @@ from accord.config import Settings
 from accord.errors import AuthenticationFailed, Conflict, NotFound, PermissionDenied, ValidationFailed
 from accord.sharing.handling import ADMIN_ROLES, CLASSIFICATIONS, MEMBER_ROLES, USER_ROLES, Principal
 from accord.storage.database import Database
-from accord.storage.schema import consumers, members, sessions, tokens, users
+from accord.storage.schema import consumers, members, public_id, sessions, tokens, users
 
 __all__ = ["Accounts", "IssuedToken"]
 
@@ -39,6 +39,16 @@ _TOKEN_USER = (select(tokens.c.id, tokens.c.public_id, tokens.c.revoked, tokens.
                       members.c.code.label("member_code"))
                .join(users, users.c.id == tokens.c.user_id).join(members, members.c.id == users.c.member_id)
                .where(tokens.c.token_hash == bindparam("digest")))
+
+
+def _principal_of(row: Any, user_id: int, via: str, token_id: str | None = None) -> Principal:
+    """The principal of a user row joined to its member's code (``member_code``); a disabled or missing user
+    (``row`` None) is refused."""
+    if row is None or row.disabled:
+        raise AuthenticationFailed("the account is disabled or does not exist")
+    return Principal(user_id=user_id, username=row.username, member_id=row.member_id, member_code=row.member_code,
+                     role=row.role, clearance=row.clearance, consumer_id=row.consumer_id, language=row.language,
+                     via=via, token_id=token_id)
 
 
 def _digest(secret: str) -> str:
@@ -176,7 +186,7 @@ class Accounts:
     def set_disabled(self, username: str, disabled: bool = True, actor: Principal | None = None) -> None:
         # Decided on the actor's role before any lookup, and another member's user is as missing as no user: the
         # answers must not tell which usernames exist in other members.
-        if actor is not None and actor.role not in ("hub-admin", "member-admin"):
+        if actor is not None and actor.role not in ADMIN_ROLES:
             raise PermissionDenied("only administrators disable users")
         with self.db.write() as conn:
             row = conn.execute(
@@ -195,16 +205,12 @@ class Accounts:
             conn.execute(update(users).where(users.c.id == principal.user_id).values(language=language))
 
     # ----- principals ------------------------------------------------------------------------------------
-    def _principal(self, conn: Connection, user_id: int, via: str, token_id: str | None = None) -> Principal:
+    def _principal(self, conn: Connection, user_id: int, via: str) -> Principal:
         row = conn.execute(
             select(users, members.c.code.label("member_code")).join(members, members.c.id == users.c.member_id)
             .where(users.c.id == user_id)
         ).first()
-        if row is None or row.disabled:
-            raise AuthenticationFailed("the account is disabled or does not exist")
-        return Principal(user_id=row.id, username=row.username, member_id=row.member_id,
-                         member_code=row.member_code, role=row.role, clearance=row.clearance,
-                         consumer_id=row.consumer_id, language=row.language, via=via, token_id=token_id)
+        return _principal_of(row, user_id, via)
 
     def principal_for(self, username: str) -> Principal:
         """The CLI acts as a named user; it needs no password because it runs on the hub's own machine."""
@@ -290,7 +296,7 @@ class Accounts:
                 raise NotFound(f"no user {username}")
             # A random public id, not the row number: a counter of the whole hub would tell a member
             # administrator how many tokens the other members' users made between two of its own.
-            tid = "tok_" + secrets.token_urlsafe(12)
+            tid = public_id("tok_")
             conn.execute(tokens.insert().values(
                 user_id=row.id, name=name[:100], prefix=secret[:10], token_hash=_digest(secret),
                 created=clock.now(), expires=expires, revoked=False, public_id=tid))
@@ -329,12 +335,7 @@ class Accounts:
             row = conn.execute(_TOKEN_USER, {"digest": _digest(secret)}).first()
         if row is None or row.revoked or (row.expires is not None and row.expires <= clock.now()):
             raise AuthenticationFailed("the token is unknown, revoked or expired")
-        if row.disabled:
-            raise AuthenticationFailed("the account is disabled or does not exist")
-        principal = Principal(user_id=row.user_id, username=row.username, member_id=row.member_id,
-                              member_code=row.member_code, role=row.role, clearance=row.clearance,
-                              consumer_id=row.consumer_id, language=row.language, via="token",
-                              token_id=row.public_id)
+        principal = _principal_of(row, row.user_id, "token", row.public_id)
         now = clock.utcnow()
         if row.last_used is None or row.last_used < clock.format_ts(now - timedelta(seconds=60)):
             with self.db.write() as conn:

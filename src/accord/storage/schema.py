@@ -6,6 +6,8 @@ lexically, match STIX timestamps exactly and read the same on SQLite and Postgre
 
 from __future__ import annotations
 
+import secrets
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
@@ -47,6 +49,12 @@ metadata = MetaData()
 
 # BigInteger autoincrement keys map to INTEGER PRIMARY KEY (the rowid) on SQLite, BIGSERIAL on PostgreSQL.
 PK = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def public_id(prefix: str) -> str:
+    """The id a row is shown by (``public_id`` columns: meetings, minute entries, tokens): ``prefix`` and 16 random
+    characters. Row numbers are a counter of the whole hub, whose gaps would count what other members did."""
+    return prefix + secrets.token_urlsafe(12)
 
 members = Table(
     "members",
