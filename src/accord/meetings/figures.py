@@ -22,7 +22,8 @@ Who may be counted (the *basis*) is always a ``policy.visible`` condition:
 - ``viewer``: what the asking principal may see (ad-hoc statistics, drill-down, activity reports);
 - ``members-own``: for each member listed, the items it originated, seen as that member (a principal of the
   member with full clearance). This is what a member presents about itself at a meeting and what a communiqué
-  adds up: each member's own contribution, which it approves before publication.
+  adds up: each member's own contribution, which it approves before publication. Asked by one of the member's
+  own people (a figure, a drafted summary), the member's items are counted as that person may see them.
 
 Figures are registered in ``FIGURES``; other features add theirs with ``register`` (the correlation engine adds
 "correlated", feedback and RFIs will add theirs) without touching this module.
@@ -184,8 +185,9 @@ def _member_ids(conn: Connection, codes: Sequence[str]) -> dict[str, int]:
 
 def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | None) -> ColumnElement[bool]:
     """The full SQL condition over ``items`` for a canonical definition. ``viewer`` is required for the viewer
-    basis; for members-own it judges the relations (``known``) of its own member's items, and nothing else here
-    (drill-down adds the viewer's own ``visible``, and ``known``, on top)."""
+    basis; for members-own, when it is one of a listed member's people, that member's items and their relations
+    (``known``) are counted as it may see them, and nothing else here (drill-down adds the viewer's own
+    ``visible``, and ``known``, on top)."""
     fig = FIGURES[definition["figure"]]
     kinds = definition["kinds"] or list(fig.kinds)
     kinds = [k for k in kinds if k in fig.kinds]
@@ -208,12 +210,13 @@ def selection(conn: Connection, definition: dict[str, Any], viewer: Principal | 
         per_member = []
         for code, mid in ids.items():
             who = member_principal(mid, code)
-            cond = and_(items.c.originator_id == mid, visible(who))
+            # The member's items, and what they relate to, are counted as the member as a whole sees them (the
+            # aggregate members approve), except when one of its people asks (a figure, a drafted summary): then
+            # as that person may see them, so that no count says anything of an item above their clearance, the
+            # member's own or another member's.
+            judge = viewer if viewer is not None and viewer.member_id == mid else who
+            cond = and_(items.c.originator_id == mid, visible(judge))
             if fig.known is not None:
-                # What the member's items relate to is judged as the member as a whole sees it (the aggregate
-                # members approve), except when one of its people asks: then as that person may see it, so that
-                # no count says anything of another member's item above their clearance.
-                judge = viewer if viewer is not None and viewer.member_id == mid else who
                 cond = and_(cond, fig.known(conn, definition, judge))
             per_member.append(cond)
         conds.append(or_(*per_member))
