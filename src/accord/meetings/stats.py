@@ -196,11 +196,11 @@ class Statistics:
 
     def check_figure(self, viewer: Principal, raw: Any) -> dict[str, Any]:
         d = F.check_definition(raw)
-        # The members-own basis counts a member's items as the member as a whole sees them (every classification,
-        # every release): what the member's analysts and admins prepare its summary from. A viewer asks it for
-        # their own member only, and only a role that prepares that summary: a reader or a consumer, who may see
-        # less of their member's items, would otherwise count what is withheld from them. Communiqué figures (all
-        # participants) are read through the meeting, not here.
+        # The members-own basis counts a member's items whatever their release (within the asker's clearance when
+        # one of its people asks; see figures.selection): what its analysts and admins prepare its summary from.
+        # A viewer asks it for their own member only, and only a role that prepares that summary: a reader or a
+        # consumer, who may see less of their member's items, would otherwise count what is withheld from them.
+        # Communiqué figures (all participants) are read through the meeting, not here.
         if d["basis"] == "members-own":
             if not viewer.can_write:
                 raise PermissionDenied("only your member's analysts and administrators read its own figures; "
