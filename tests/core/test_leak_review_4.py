@@ -68,3 +68,31 @@ def test_drafted_summary_figures_count_no_own_item_above_the_drafters_clearance(
     svc.items.create(_top_secret_analyst(world), {"kind": "report", "handling": TOP_SECRET,
                                                   "content": {"title": "t", "body": "b"}})
     assert values() == before, "the drafted summary counts a report above the drafter's clearance"
+
+
+def test_communique_contribution_counts_no_own_item_above_the_viewers_clearance(world: World) -> None:
+    """A communiqué's frozen figures count each member as a whole (every participant approves its member's
+    share), and its analysts and administrators are shown their member's share before the totals. That share
+    counted a level-4 report of ALPHA's that alice (cleared 3) may not read, in the communiqué she is shown and in
+    `verify`: she learned such a report exists, in the figure's period and kind. Each person is shown the share
+    as far as they may see it; atop (cleared 4) the whole share, and the frozen total is unchanged."""
+    svc, mt = world.svc, world.svc.meetings
+    atop = _top_secret_analyst(world)
+    past = "2026-01-10T00:00:00Z"  # the period under review must have ended before the figures freeze
+    for who, extra in ((world.p("alice"), {}), (atop, {"handling": TOP_SECRET})):
+        res = svc.items.create_many(who, [{"kind": "report", "created": past, **extra,
+                                           "content": {"title": "t", "body": "b"}}], allow_times=True)[0]
+        assert res.ok, res.errors
+    mid = mt.create(world.p("alice"), {"title": "M", "date": "2026-02-20", "members": ["BRAVO"],
+                                       "period": {"from": "2026-01-01", "to": "2026-02-01"}})["id"]
+    mt.draft_communique(world.p("alice"), mid, {"texts": {"en": "Text."},
+                                                "figures": [{"figure": "items", "audience": "any"}]})
+    mt.submit_communique(world.p("alice"), mid)
+
+    def shares(p: Principal) -> tuple[Any, Any]:
+        got = mt.get(p, mid)["communique"]["figures"][0]["contribution"]
+        v = mt.verify(p, mid)["figures"][0]["contribution"]
+        return got, (v["stored"], v["now"], v["reproduced"], v["added"], v["removed"])
+
+    assert shares(world.p("alice")) == (1, (1, 1, True, 0, 0)), "alice is shown a share counting a hidden report"
+    assert shares(atop) == (2, (2, 2, True, 0, 0))

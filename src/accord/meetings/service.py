@@ -28,6 +28,7 @@ totals are shown to every participant, who may still ask for changes until the c
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -60,6 +61,16 @@ __all__ = ["LANGUAGES", "Meetings"]
 LANGUAGES = ("en", "fr", "ar", "ru", "fa")
 MINUTE_KINDS = ("note", "decision", "action")
 MAX_TEXT = 100_000
+
+
+def _seen(conn: Connection, principal: Principal, ids: Iterable[str]) -> set[str]:
+    """Which of the item ids ``principal`` may see (the policy decides in SQL, a chunk at a time)."""
+    wanted = sorted(set(ids))
+    out: set[str] = set()
+    for start in range(0, len(wanted), 500):
+        out.update(conn.execute(select(items.c.id).where(items.c.id.in_(wanted[start:start + 500]),
+                                                         visible(principal))).scalars())
+    return out
 
 
 def _j(value: Any) -> str:
@@ -388,7 +399,7 @@ class Meetings:
         own = self._own_shares(conn, m, principal)
         figs = [{"position": f.position, "figure": f.key, "definition": orjson.loads(f.definition),
                  "value": f.value if released else None, "items_digest": f.items_digest if released else None,
-                 "contribution": own[f.position].value if f.position in own else None, "computed": f.computed,
+                 "contribution": len(own[f.position]) if f.position in own else None, "computed": f.computed,
                  "items": f"/api/v1/meetings/{m.public_id}/communique/figures/{f.position}/items"}
                 for f in conn.execute(select(communique_figures).where(communique_figures.c.meeting_id == m.id)
                                       .order_by(communique_figures.c.position))]
@@ -408,14 +419,19 @@ class Meetings:
         return not (self._awaiting(conn, m, c.revision) if awaiting is None else awaiting)
 
     @staticmethod
-    def _own_shares(conn: Connection, m: _Meeting, principal: Principal) -> dict[int, Any]:
-        """The principal's member's share of each frozen figure, for its analysts and administrators only: a share
-        counts every item of the member, some of which its readers may not be given."""
+    def _own_shares(conn: Connection, m: _Meeting, principal: Principal) -> dict[int, list[str]]:
+        """The principal's member's share of each frozen figure (the ids it counted), for its analysts and
+        administrators only, and of those ids only the items this person may see now (``policy.visible``): a share
+        counts every item of the member, and the number of those above the person's clearance would tell them
+        that such items exist (their kind, period and audience, by the figure)."""
         if principal.role not in WRITE_ROLES:
             return {}
-        return {r.position: r for r in conn.execute(select(communique_contributions).where(
-            communique_contributions.c.meeting_id == m.id,
-            communique_contributions.c.member_id == principal.member_id))}
+        stored = {r.position: orjson.loads(r.item_ids) for r in conn.execute(
+            select(communique_contributions.c.position, communique_contributions.c.item_ids).where(
+                communique_contributions.c.meeting_id == m.id,
+                communique_contributions.c.member_id == principal.member_id))}
+        seen = _seen(conn, principal, (i for ids in stored.values() for i in ids))
+        return {pos: [i for i in ids if i in seen] for pos, ids in stored.items()}
 
     @staticmethod
     def _shares(conn: Connection, definition: dict[str, Any]) -> tuple[list[str], dict[int, list[str]]]:
@@ -592,9 +608,10 @@ class Meetings:
                 share = own.get(f.position)
                 contribution = None
                 if share is not None:
-                    mine, stored_mine = set(by_member.get(principal.member_id, [])), set(orjson.loads(share.item_ids))
-                    contribution = {"stored": len(stored_mine), "now": len(mine),
-                                    "reproduced": F.digest_ids(sorted(mine)) == share.items_digest,
+                    # Both sides as far as this person may see (see `_own_shares`).
+                    stored_mine = set(share)
+                    mine = _seen(conn, principal, by_member.get(principal.member_id, []))
+                    contribution = {"stored": len(stored_mine), "now": len(mine), "reproduced": mine == stored_mine,
                                     "added": len(mine - stored_mine), "removed": len(stored_mine - mine)}
                 whole_ok = len(ids) == f.value and F.digest_ids(ids) == f.items_digest
                 # Before the totals are shown, a member's analysts learn whether their own share holds; its
