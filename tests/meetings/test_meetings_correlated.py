@@ -106,10 +106,10 @@ class Oracle:
                         self.correlated(r, d, viewer, notices):
                     out.add(r.id)
             elif r.origin in d["members"]:
-                # The member as a whole judges what its items relate to, unless one of its people asks: then as
-                # that person may see it.
+                # The member as a whole counts its items and judges what they relate to, unless one of its people
+                # asks: then both as that person may see them (leak review 4).
                 judge = viewer if viewer.member == r.origin else Viewer(r.origin, 4, False)
-                if self.correlated(r, d, judge, notices):
+                if sees(judge, r) and self.correlated(r, d, judge, notices):
                     out.add(r.id)
         return out
 
