@@ -6,10 +6,11 @@ import contextlib
 import gc
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord import __version__
 from accord.config import Settings, load_settings
@@ -23,6 +24,46 @@ from accord.services import Services, build_services
 __all__ = ["create_app"]
 
 log = logging.getLogger("accord")
+
+
+_HEADERS = ((b"x-content-type-options", b"nosniff"), (b"referrer-policy", b"no-referrer"))
+
+
+class RequestContext:
+    """Every request: its id on ``request.state`` (the one ``OpsMiddleware``, outermost, fixed in the headers), a
+    body announced larger than the limit refused before it is read (413), and on every response the request id
+    and the headers no page or API answer goes without. Plain ASGI: a function middleware (``@app.middleware``)
+    runs each request through an extra task and memory stream."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        sent = headers.get(b"x-request-id", b"").decode("latin-1")
+        rid = sent if 0 < len(sent) <= 64 and sent.isascii() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = rid
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                out = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"x-request-id"]
+                present = {k.lower() for k, _ in out}
+                out.append((b"x-request-id", rid.encode()))
+                out.extend(h for h in _HEADERS if h[0] not in present)
+                message = {**message, "headers": out}
+            await send(message)
+
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
+            response = errors.problem_response(Request(scope), 413, "limit", "Limit exceeded",
+                                               f"the request body is larger than {self.max_body_bytes} bytes")
+            await response(scope, receive, send_with_headers)
+            return
+        await self.app(scope, receive, send_with_headers)
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:
@@ -48,19 +89,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     app.state.settings = settings
     errors.install(app)
 
-    @app.middleware("http")
-    async def request_context(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        rid = request.headers.get("x-request-id", "")
-        request.state.request_id = rid if 0 < len(rid) <= 64 and rid.isascii() else uuid.uuid4().hex
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > settings.max_body_bytes):
-            return errors.problem_response(request, 413, "limit", "Limit exceeded",
-                                           f"the request body is larger than {settings.max_body_bytes} bytes")
-        response = await call_next(request)
-        response.headers["X-Request-Id"] = request.state.request_id
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        return response
+    app.add_middleware(RequestContext, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(items.router)
     app.include_router(admin.router)
