@@ -23,7 +23,7 @@ from sqlalchemy import Connection, and_, func, or_, select, tuple_
 
 from accord import clock
 from accord.audit.chain import AuditEvent
-from accord.errors import NotFound, PermissionDenied, ValidationFailed
+from accord.errors import LimitExceeded, NotFound, PermissionDenied, ValidationFailed
 from accord.sharing import sealed
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible_version
@@ -255,6 +255,19 @@ class TaxiiService:
         return self._page(principal, coll, q, version_filter=False, body=False)
 
     # ----- writes ----------------------------------------------------------------------------------------
+    def add_body(self, principal: Principal, collection_id: str, raw: bytes, request_id: str | None = None
+                 ) -> dict[str, Any]:
+        """Section 5.5 from the request body: the collection must exist (404), then the body must be within the
+        size limit (413) and JSON (400), then ``add``."""
+        coll = self.collection(collection_id)
+        if len(raw) > self.settings.max_body_bytes:
+            raise LimitExceeded(f"the request body is larger than {self.settings.max_body_bytes} bytes")
+        try:
+            envelope = orjson.loads(raw)
+        except orjson.JSONDecodeError as exc:
+            raise ValidationFailed.one("", f"the body is not valid JSON ({exc.msg})") from None
+        return self.add(principal, coll, envelope, request_id)
+
     def add(self, principal: Principal, coll: Collection, envelope: Any, request_id: str | None = None
             ) -> dict[str, Any]:
         if not (coll.can_write and principal.can_write):
@@ -263,8 +276,6 @@ class TaxiiService:
             raise ValidationFailed.one("objects", "an envelope with a list of objects is required")
         objects = envelope.get("objects", [])
         if len(objects) > self.settings.max_batch:
-            from accord.errors import LimitExceeded
-
             raise LimitExceeded(f"at most {self.settings.max_batch} objects per request")
         stamp = clock.format_ts(clock.utcnow())
         saved: list[dict[str, Any]] = []

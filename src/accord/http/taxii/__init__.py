@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
-from accord.errors import LimitExceeded, NotFound, ValidationFailed
+from accord.errors import NotFound, ValidationFailed
 from accord.http.auth import current_principal, services
 from accord.sharing.handling import Principal
 from accord.stix.taxii import Collection, ObjectQuery, Page, TaxiiService
@@ -182,16 +182,9 @@ async def add_objects(request: Request, caller: Caller, collection_id: str) -> R
     m = _MEDIA.match(ctype)
     if not m or m.group(2) not in (None, "2.1"):
         raise HTTPException(415, "the Content-Type must be application/taxii+json;version=2.1")
-    coll = await _collection(request, collection_id)
-    svc = services(request)
     raw = await request.body()
-    if len(raw) > svc.settings.max_body_bytes:
-        raise LimitExceeded(f"the request body is larger than {svc.settings.max_body_bytes} bytes")
-    try:
-        envelope = orjson.loads(raw)
-    except orjson.JSONDecodeError as exc:
-        raise ValidationFailed.one("", f"the body is not valid JSON ({exc.msg})") from None
-    result = await run_in_threadpool(_svc(request).add, caller, coll, envelope,
+    # One trip to the thread pool: the collection (404 first), the body's size and JSON, then the objects.
+    result = await run_in_threadpool(_svc(request).add_body, caller, collection_id, raw,
                                      getattr(request.state, "request_id", None))
     return _json(result, 202)
 
