@@ -4,8 +4,9 @@ For random items (kinds, days, releases, clearances, revocations), random meetin
 figure picks, the chair submits and the members approve in a random order. Until the last approval, every answer a
 participant's user can get (the communiqué, verification, the drill-down behind a figure, the document, the audit
 record of the submission) carries no total and no digest of one; a member's analysts and administrators see their
-own member's share, equal to an oracle written here, and its readers not even that. After the last approval, every
-participant sees the totals, equal to the oracle's and to the sum of the shares.
+own member's share as far as they may see it (its items within their clearance), equal to an oracle written here,
+and its readers not even that. After the last approval, every participant sees the totals, equal to the oracle's and
+to the sum of the shares of each member's fully cleared analysts.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from accord.errors import Conflict
 from accord.meetings.render import communique_html
 from conftest import World
 
-WRITERS = ("alice", "aadmin", "bob", "carol")
+WRITERS = ("alice", "aadmin", "atop", "bob", "carol")  # atop: an ALPHA analyst cleared above alice and aadmin
 APPROVER = {"ALPHA": "alice", "BRAVO": "bob", "CHARLIE": "carol"}
-READERS = ("alice", "aadmin", "bob", "breader", "carol")  # users of the members who may take part (no consumers)
+WHOLE_SHARE = {"ALPHA": "atop", "BRAVO": "bob", "CHARLIE": "carol"}  # cleared for every item of their member's
+READERS = ("alice", "aadmin", "atop", "bob", "breader", "carol")  # users of the members who may take part
 FIGURE_KINDS = {"items": {"observation", "report", "entity"}, "observations": {"observation"},
                 "information": {"report", "entity"}, "reports": {"report"}, "entities": {"entity"}}
 DAY0 = datetime(2026, 1, 1, tzinfo=UTC)
@@ -41,6 +43,7 @@ class Rec:
     id: str
     origin: str
     kind: str
+    cls: int
     scope: str
     members: frozenset[str]
     consumers: bool
@@ -82,6 +85,8 @@ def test_totals_only_after_every_member_approved(world: World) -> None:
     svc = world.svc
     mt = svc.meetings
     records: list[Rec] = []
+    svc.accounts.add_user("atop", "ALPHA", "analyst", None, clearance=4)
+    world.users["atop"] = svc.accounts.principal_for("atop")
 
     @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
     @given(new=st.lists(item_st, max_size=6), raw=meeting_st)
@@ -100,8 +105,9 @@ def test_totals_only_after_every_member_approved(world: World) -> None:
                                                    "release": release}}], allow_times=True)[0]
             assert res.ok, res.errors
             revoked_at = svc.items.revoke(who, str(res.id))["modified"] if spec["revoke"] else None
-            records.append(Rec(str(res.id), who.member_code, spec["kind"], spec["scope"],
-                               frozenset(release.get("members", ())), spec["consumers"], ts, revoked_at))
+            records.append(Rec(str(res.id), who.member_code, spec["kind"], min(spec["cls"], who.clearance),
+                               spec["scope"], frozenset(release.get("members", ())), spec["consumers"], ts,
+                               revoked_at))
 
         participants = {"ALPHA", *raw["others"]}
         start, end = day(raw["from"]), day(raw["from"] + raw["len"])
@@ -120,7 +126,8 @@ def test_totals_only_after_every_member_approved(world: World) -> None:
                 c = mt.get(p, mid)["communique"]
                 assert not c["figures_released"]
                 writer = p.role in ("analyst", "member-admin")
-                own = [len({i for i in ids if i in {r.id for r in records if r.origin == p.member_code}})
+                own = [len({i for i in ids if i in {r.id for r in records
+                                                      if r.origin == p.member_code and r.cls <= p.clearance}})
                        for ids in expected]
                 assert [f["value"] for f in c["figures"]] == [None] * len(picks)
                 assert [f["items_digest"] for f in c["figures"]] == [None] * len(picks)
@@ -154,7 +161,7 @@ def test_totals_only_after_every_member_approved(world: World) -> None:
             c = mt.get(world.p(u), mid)["communique"]
             assert c["figures_released"]
             assert [f["value"] for f in c["figures"]] == [len(ids) for ids in expected]
-            if u in APPROVER.values():
+            if u in WHOLE_SHARE.values():
                 shares = [s + f["contribution"] for s, f in zip(shares, c["figures"], strict=True)]
         assert shares == [len(ids) for ids in expected]
         published = mt.publish(world.p("alice"), mid)
