@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
-import uuid
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request
@@ -43,9 +42,7 @@ class RequestContext:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        headers = dict(scope.get("headers", []))
-        sent = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = sent if 0 < len(sent) <= 64 and sent.isascii() else uuid.uuid4().hex
+        rid = ops_http.request_id_of(scope)  # as OpsMiddleware, outermost, fixed it
         scope.setdefault("state", {})["request_id"] = rid
 
         async def send_with_headers(message: Message) -> None:
@@ -57,7 +54,7 @@ class RequestContext:
                 message = {**message, "headers": out}
             await send(message)
 
-        length = headers.get(b"content-length")
+        length = dict(scope.get("headers", [])).get(b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
             response = errors.problem_response(Request(scope), 413, "limit", "Limit exceeded",
                                                f"the request body is larger than {self.max_body_bytes} bytes")

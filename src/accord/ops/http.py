@@ -84,6 +84,13 @@ async def metrics(request: Request) -> Response:
     return Response(body, media_type=ctype)
 
 
+def request_id_of(scope: Scope) -> str:
+    """The request's ``X-Request-Id`` when it is a sane one (from the proxy, or as ``OpsMiddleware`` fixed it),
+    else a new one."""
+    sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
+    return sent if 0 < len(sent) <= 64 and sent.isascii() and sent.isprintable() else uuid.uuid4().hex
+
+
 class OpsMiddleware:
     """Outermost: fixes the request id (accepting a sane ``X-Request-Id`` from the proxy), times the whole
     response including streamed bodies, counts in-flight requests and writes one access-log record."""
@@ -96,9 +103,8 @@ class OpsMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        rid = request_id_of(scope)
         headers = [(k, v) for k, v in scope.get("headers", []) if k != b"x-request-id"]
-        sent = dict(scope.get("headers", [])).get(b"x-request-id", b"").decode("latin-1")
-        rid = sent if 0 < len(sent) <= 64 and sent.isascii() and sent.isprintable() else uuid.uuid4().hex
         scope = {**scope, "headers": [*headers, (b"x-request-id", rid.encode())]}
         token = request_id_var.set(rid)
         status = 500
