@@ -35,7 +35,7 @@ from accord.audit.chain import filtered
 from accord.errors import ValidationFailed
 from accord.sharing import sealed
 from accord.sharing.handling import Principal
-from accord.sharing.policy import visible
+from accord.sharing.policy import visible, visible_ids
 from accord.stix.tables import handle_visible, stix_handles
 from accord.storage.schema import audit_log, items, users
 
@@ -75,7 +75,7 @@ def _hidden_ids(conn: Connection, viewer: Principal, ids: Iterable[str]) -> set[
         known |= set(conn.execute(select(h.c.stix_id).where(h.c.stix_id.in_(part))).scalars())
         if not known:
             continue
-        seen = set(conn.execute(select(items.c.id).where(items.c.id.in_(known), visible(viewer))).scalars())
+        seen = visible_ids(conn, viewer, known)
         seen |= set(conn.execute(
             select(h.c.stix_id).select_from(h.outerjoin(items, items.c.seq == h.c.item_seq))
             .where(h.c.stix_id.in_(known), handle_visible(viewer))).scalars())

@@ -28,7 +28,6 @@ totals are shown to every participant, who may still ask for changes until the c
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -52,7 +51,7 @@ from accord.meetings.tables import (
     summaries,
 )
 from accord.sharing.handling import WRITE_ROLES, Principal
-from accord.sharing.policy import visible
+from accord.sharing.policy import visible, visible_ids
 from accord.storage.database import Database
 from accord.storage.schema import items, members, public_id
 
@@ -61,16 +60,6 @@ __all__ = ["LANGUAGES", "Meetings"]
 LANGUAGES = ("en", "fr", "ar", "ru", "fa")
 MINUTE_KINDS = ("note", "decision", "action")
 MAX_TEXT = 100_000
-
-
-def _seen(conn: Connection, principal: Principal, ids: Iterable[str]) -> set[str]:
-    """Which of the item ids ``principal`` may see (the policy decides in SQL, a chunk at a time)."""
-    wanted = sorted(set(ids))
-    out: set[str] = set()
-    for start in range(0, len(wanted), 500):
-        out.update(conn.execute(select(items.c.id).where(items.c.id.in_(wanted[start:start + 500]),
-                                                         visible(principal))).scalars())
-    return out
 
 
 def _j(value: Any) -> str:
@@ -430,7 +419,7 @@ class Meetings:
             select(communique_contributions.c.position, communique_contributions.c.item_ids).where(
                 communique_contributions.c.meeting_id == m.id,
                 communique_contributions.c.member_id == principal.member_id))}
-        seen = _seen(conn, principal, (i for ids in stored.values() for i in ids))
+        seen = visible_ids(conn, principal, (i for ids in stored.values() for i in ids))
         return {pos: [i for i in ids if i in seen] for pos, ids in stored.items()}
 
     @staticmethod
@@ -610,7 +599,7 @@ class Meetings:
                 if share is not None:
                     # Both sides as far as this person may see (see `_own_shares`).
                     stored_mine = set(share)
-                    mine = _seen(conn, principal, by_member.get(principal.member_id, []))
+                    mine = visible_ids(conn, principal, by_member.get(principal.member_id, []))
                     contribution = {"stored": len(stored_mine), "now": len(mine), "reproduced": mine == stored_mine,
                                     "added": len(mine - stored_mine), "removed": len(stored_mine - mine)}
                 whole_ok = len(ids) == f.value and F.digest_ids(ids) == f.items_digest
