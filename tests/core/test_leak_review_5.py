@@ -6,8 +6,13 @@ reference or an answer to a write); each failed on the code as reviewed."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
+import httpx
+
+from accord.stix.mapping import EXTENSION_ID
+from accord.stix.store import NOT_WRITABLE
 from conftest import World, bearer
 
 HUB = "5f9c2e9c-7e57-4c1b-9d43-2b7c3a0c0001"  # the "hub" collection every Accord store starts with
@@ -52,3 +57,37 @@ def test_a_notice_score_tells_nothing_of_the_other_members_item(world: World) ->
     # ALPHA is told no more of BRAVO's items than BRAVO of ALPHA's.
     for kind in ("place-time", "name"):
         assert len(set(_told([n for n in svc.correlation.notices(world.p("alice")) if n["kind"] == kind]))) == 1
+
+
+async def test_an_observation_pushed_over_taxii_writes_nothing_into_another_members_sighting(
+        client: httpx.AsyncClient, world: World) -> None:
+    """carol (CHARLIE) holds a raw STIX sighting, kept to CHARLIE. bob pushes an observation as a location and its
+    sighting of the same UUID, the sighting's id being carol's (ids come from shared upstream feeds, or from a
+    guess). The sighting must get the one answer for an id that exists and cannot be written by the caller, and
+    carol's object must be left as it was. On the reviewed code the location took carol's sighting as its
+    companion: bob's status said the sighting was stored, and bob's sighting (first_seen, last_seen, the
+    location, under BRAVO's originator-only handling) became the latest version of carol's object, served to
+    CHARLIE: content BRAVO released to no one reached another member."""
+    u = str(uuid.uuid4())
+    theirs = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{u}", "created": TS, "modified": TS,
+              "sighting_of_ref": f"indicator--{uuid.uuid4()}", "count": 3,
+              "extensions": {EXTENSION_ID: {"extension_type": "property-extension", "classification": 0,
+                                            "release": {"scope": "originator"}}}}
+    r = await client.post(f"/taxii2/hub/collections/{HUB}/objects/", json={"objects": [theirs]},
+                          headers=_taxii(world, "carol"))
+    assert r.status_code == 202 and r.json()["success_count"] == 1, r.text
+    later = "2026-01-02T00:00:00.000Z"
+    loc = {"type": "location", "spec_version": "2.1", "id": f"location--{u}", "created": TS, "modified": TS,
+           "latitude": 1.0, "longitude": 2.0}
+    mine = {"type": "sighting", "spec_version": "2.1", "id": f"sighting--{u}", "created": later, "modified": later,
+            "sighting_of_ref": f"location--{u}", "where_sighted_refs": [f"location--{u}"], "first_seen": TS,
+            "last_seen": TS}
+    r = await client.post(f"/taxii2/hub/collections/{HUB}/objects/", json={"objects": [loc, mine]},
+                          headers=_taxii(world, "bob"))
+    assert r.status_code == 202, r.text
+    status = r.json()
+    assert [f["id"] for f in status.get("failures", [])] == [f"sighting--{u}"], status
+    assert status["failures"][0]["message"] == NOT_WRITABLE
+    r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/sighting--{u}/versions/",
+                         headers=_taxii(world, "carol"))
+    assert r.json()["versions"] == [TS], "bob's sighting was stored as a version of carol's object"

@@ -650,7 +650,10 @@ class StixStore:
             absent = {p.id for p in parsed if p.id not in existing}
             mapped: list[tuple[_Obj, dict[str, Any]]] = []
             raw_objs: list[_Obj] = []
-            companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting"}
+            # A location's sighting of the same UUID becomes part of the observation made of the two, so only a
+            # sighting whose id is new: an existing one (another member's, or hidden from the caller) gets its own
+            # answer below, and its handle must not take a version of the caller's observation.
+            companions = {p.id.split("--", 1)[1]: p for p in parsed if p.type == "sighting" and p.id not in existing}
             used_companions: set[str] = set()
             writable = self._writable(conn, principal, existing) if existing else set()
             for p in parsed:
