@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 
 from accord.stix.mapping import EXTENSION_ID
-from accord.stix.store import NOT_WRITABLE
+from accord.stix.store import HIDDEN_ENTITY_REF_TYPE, NOT_WRITABLE
 from conftest import World, bearer
 
 HUB = "5f9c2e9c-7e57-4c1b-9d43-2b7c3a0c0001"  # the "hub" collection every Accord store starts with
@@ -91,3 +91,41 @@ async def test_an_observation_pushed_over_taxii_writes_nothing_into_another_memb
     r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/sighting--{u}/versions/",
                          headers=_taxii(world, "carol"))
     assert r.json()["versions"] == [TS], "bob's sighting was stored as a version of carol's object"
+
+
+async def test_refs_of_any_object_type_do_not_tell_a_hidden_entitys_type(client: httpx.AsyncClient,
+                                                                         world: World) -> None:
+    """alice keeps a person entity to ALPHA and shares, over TAXII and to every member, a grouping and an opinion
+    whose object_refs name it, and a sighting of it, typed as she sees it (threat-actor). A reference served to
+    someone who may not see the entity carries HIDDEN_ENTITY_REF_TYPE, not the entity's own STIX type, which tells a
+    person from a group or an organisation (the rule the relationships, notes and reports already follow). On the
+    reviewed code only relationships, notes and reports were rewritten: bob read "threat-actor--U" in the grouping,
+    the opinion and the sighting, and so learned that ALPHA's hidden entity U is a person."""
+    r = await client.post("/api/v1/items", headers=bearer(world, "alice"), json={
+        "kind": "entity", "handling": ORIG, "content": {"entity_type": "person", "name": "Informant X"}})
+    assert r.status_code == 201, r.text
+    u = r.json()["id"].split("--", 1)[1]
+    ext = {EXTENSION_ID: {"extension_type": "property-extension", "classification": 0,
+                          "release": {"scope": "all"}}}
+    objs = [
+        {"type": "grouping", "context": "suspicious-activity", "object_refs": [f"threat-actor--{u}"]},
+        {"type": "opinion", "opinion": "agree", "object_refs": [f"threat-actor--{u}"]},
+        {"type": "sighting", "sighting_of_ref": f"threat-actor--{u}", "count": 1},
+    ]
+    objs = [{**o, "spec_version": "2.1", "id": f"{o['type']}--{uuid.uuid4()}", "created": TS, "modified": TS,
+             "extensions": ext} for o in objs]
+    r = await client.post(f"/taxii2/hub/collections/{HUB}/objects/", json={"objects": objs},
+                          headers=_taxii(world, "alice"))
+    assert r.status_code == 202 and r.json()["success_count"] == 3, r.text
+    ids = [o["id"] for o in objs]
+    r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/", params={"match[id]": ",".join(ids)},
+                         headers=_taxii(world, "bob"))
+    served = {o["id"]: o for o in r.json()["objects"]}
+    assert served.keys() == set(ids)
+    hidden = f"{HIDDEN_ENTITY_REF_TYPE}--{u}"
+    assert [served[ids[0]]["object_refs"], served[ids[1]]["object_refs"], served[ids[2]]["sighting_of_ref"]] == \
+        [[hidden], [hidden], hidden], "a reference tells bob the type of ALPHA's hidden entity"
+    # alice, who may see the entity, is served the objects byte for byte as she sent them.
+    r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/", params={"match[id]": ",".join(ids)},
+                         headers=_taxii(world, "alice"))
+    assert {o["id"]: o for o in r.json()["objects"]}[ids[0]]["object_refs"] == [f"threat-actor--{u}"]

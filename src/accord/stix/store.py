@@ -59,8 +59,12 @@ NOT_WRITABLE = "an object with this id exists and cannot be written by you"
 HIDDEN_ENTITY_REF_TYPE = "intrusion-set"
 _ENTITY_STIX_TYPES = frozenset({"intrusion-set", "threat-actor", "identity"})  # mapping's entity types
 # The objects whose references name items (Accord generates relationships' and notes' from the items they refer to;
-# a report imported from STIX keeps its object_refs).
+# a report imported from STIX keeps its object_refs). Any other object (a grouping, an opinion, a sighting stored
+# raw) may name an entity too, by the type its author saw: `_may_name_entities` tells from the stored text.
 _REF_HOLDERS = frozenset({"relationship", "note", "report"})
+# References whose type STIX fixes (an identity; for a sighting's places, an identity or a location): the type
+# there tells nothing of the entity, and another would make the object invalid. Never rewritten.
+_TYPED_BY_SPEC = frozenset({"created_by_ref", "where_sighted_refs"})
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -181,6 +185,8 @@ def _neutralise(body: dict[str, Any], hidden: set[str]) -> bool:
         return ref
 
     for key, value in body.items():
+        if key in _TYPED_BY_SPEC:
+            continue
         if key.endswith("_ref"):
             body[key] = one(value)
         elif key.endswith("_refs") and isinstance(value, list):
@@ -188,10 +194,23 @@ def _neutralise(body: dict[str, Any], hidden: set[str]) -> bool:
     return changed
 
 
+def _may_name_entities(stype: str, body: str) -> bool:
+    """Whether a stored body (compact JSON, as the store writes it) may refer to an entity by a type that tells it
+    (threat-actor, identity): a cheap test on the text, so that only such bodies are parsed. The object's own id
+    and its ``created_by_ref`` (an identity by definition) do not count."""
+    if stype in _REF_HOLDERS:
+        return True
+    if body.count("threat-actor--") > (stype == "threat-actor"):
+        return True
+    return body.count("identity--") > (stype == "identity") + body.count('"created_by_ref":"identity--')
+
+
 def _entity_refs(body: dict[str, Any]) -> set[str]:
     """The item ids of the entities ``body`` refers to by a STIX entity type (top-level ``*_ref``/``*_refs``)."""
     out: set[str] = set()
     for key, value in body.items():
+        if key in _TYPED_BY_SPEC:
+            continue
         if key.endswith("_ref"):
             refs = [value]
         elif key.endswith("_refs") and isinstance(value, list):
@@ -383,7 +402,7 @@ class StixStore:
         parsed: list[tuple[int, dict[str, Any]]] = []
         wanted: set[str] = set()
         for n, r in enumerate(rows):
-            if r.stix_id.split("--", 1)[0] in _REF_HOLDERS:
+            if _may_name_entities(r.stix_id.split("--", 1)[0], r.body):
                 body = orjson.loads(r.body)
                 refs = _entity_refs(body)
                 if refs:
