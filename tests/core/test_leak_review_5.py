@@ -37,8 +37,10 @@ def test_a_notice_score_tells_nothing_of_the_other_members_item(world: World) ->
     item itself. But a place-time notice carried the match's score, 1 - 0.5 d/D - 0.4 gap/W to three decimals:
     bob's probe observations spanning the whole time window were each told their exact distance to ALPHA's
     observation (0.778: 222 m), and three of them placed it to the metre; a name notice's score likewise
-    measured each probe spelling against ALPHA's hidden name. Every probe at a different distance, or with a
-    different spelling above the notice threshold, must be told the same thing."""
+    was no different in kind. What a notice may tell is what the issue's notice reads ("your item X relates to
+    information held by member Y (name match 0.93)"): for a name match, its strength to two decimals (above the
+    notice threshold by construction); for a place-time match nothing measured. Every probe at a different
+    distance must be told the same thing; probes of a name differ in that strength only."""
     svc = world.svc
     world.share("alice", kind="observation", handling=ORIG,
                 content={"lat": 33.8900, "lon": 35.5000, "observed_from": "2026-01-01T12:00:00Z"})
@@ -49,14 +51,16 @@ def test_a_notice_score_tells_nothing_of_the_other_members_item(world: World) ->
     world.share("alice", kind="entity", handling=ORIG, content={"entity_type": "person", "name": "Khalid Rahimov"})
     for name in ("Khalid Rahimov", "Khaled Rahimov", "Khalid Rakhimov"):
         world.share("bob", kind="entity", handling=ORIG, content={"entity_type": "person", "name": name})
-    notices = svc.correlation.notices(world.p("bob"))
-    for kind in ("place-time", "name"):
-        told = _told([n for n in notices if n["kind"] == kind])
-        assert len(told) == 3, (kind, notices)
-        assert len(set(told)) == 1, f"{kind} notices tell bob how close ALPHA's hidden item is: {told}"
-    # ALPHA is told no more of BRAVO's items than BRAVO of ALPHA's.
-    for kind in ("place-time", "name"):
-        assert len(set(_told([n for n in svc.correlation.notices(world.p("alice")) if n["kind"] == kind]))) == 1
+    for who in ("bob", "alice"):  # ALPHA is told no more of BRAVO's items than BRAVO of ALPHA's
+        notices = svc.correlation.notices(world.p(who))
+        told = _told([n for n in notices if n["kind"] == "place-time"])
+        assert len(told) == 3 and len(set(told)) == 1, f"place-time notices tell {who} how close the item is: {told}"
+        assert all(n["score"] is None for n in notices if n["kind"] == "place-time")
+        named = [n for n in notices if n["kind"] == "name"]
+        assert len(named) == 3, notices
+        assert all(n["score"] == round(n["score"], 2) and n["score"] >= 0.88 for n in named), named
+        assert len({(m, k, st, msg.rsplit(" ", 1)[0]) for m, k, _, st, msg in _told(named)}) == 1, named
+        assert all(n["message"].endswith(f"(name match {n['score']:.2f})") for n in named), named
 
 
 async def test_an_observation_pushed_over_taxii_writes_nothing_into_another_members_sighting(

@@ -8,8 +8,9 @@ when asked, so storage is linear in items. The only pair-shaped rows are notices
 Who learns what: every read joins the other item through ``policy.visible``; a reader sees a correlation only
 between two items they may both see, and the "noisy" guard (a value shared by more items than the limit) is
 evaluated over the reader's visible items only, so hidden items change nothing a reader receives. Notices are
-computed server-side when an item is written; they name the other member and the kind of the match (a score only
-where the kind fixes it, ``TOLD_SCORES``), never the other item nor anything measured on it.
+computed server-side when an item is written; they name the other member and the kind of the match (with a name
+match's strength to two decimals, and no score measured on the other item's place or time: ``told_score``),
+never the other item.
 """
 
 from __future__ import annotations
@@ -54,12 +55,20 @@ __all__ = ["Correlation", "Related"]
 
 EXCLUDABLE = (*IDENTIFIER_TYPES, "name", "place")
 NOTICE_STATES = ("open", "released", "dismissed")
-# The score a notice tells: only where the kind of match fixes it (the same identifier or former name, the same
-# named place). A name match's or a place-time match's score measures the other member's item, which the recipient
-# may not see (1 - 0.5 d/D - 0.4 gap/W gave the distance in metres to a probe spanning the time window, and three
-# probes the place; a name's score, each probe spelling against the hidden name): those notices tell no score
-# (None). The stored score stays server-side.
+# The score a notice tells: where the kind of match fixes it (the same identifier or former name, the same named
+# place), that score; for a name match, its strength to two decimals, as the issue's notice reads ("name match
+# 0.93"): it is above the notice threshold (0.88) by construction, so it grades near-identical spellings and nothing
+# else. A place-time match's score measures the other member's observation (1 - 0.5 d/D - 0.4 gap/W gave a probe
+# spanning the time window its distance in metres, and three probes the place): those notices tell none (None).
+# The stored score stays server-side.
 TOLD_SCORES = {"identifier": 1.0, "lineage": 1.0, "place-name": 0.9}
+
+
+def told_score(kind: str, stored: float) -> float | None:
+    """The score a deconfliction notice of ``kind`` tells its recipient (see ``TOLD_SCORES``)."""
+    if kind == "name":
+        return round(stored, 2)
+    return TOLD_SCORES.get(kind)
 
 
 @dataclass(frozen=True)
@@ -584,7 +593,7 @@ class Correlation:
             return []
         other = members.alias("other")
         q = (select(corr_notices.c.id, items.c.id.label("item"), other.c.code.label("member"), corr_notices.c.kind,
-                    corr_notices.c.created, corr_notices.c.state)
+                    corr_notices.c.score, corr_notices.c.created, corr_notices.c.state)
              .join(items, items.c.seq == corr_notices.c.item_seq)
              .join(other, other.c.id == corr_notices.c.other_member_id)
              .where(corr_notices.c.member_id == principal.member_id, visible(principal), items.c.revoked.is_(False),
@@ -595,10 +604,13 @@ class Correlation:
                 raise ValidationFailed.one("state", "must be open, released or dismissed")
             q = q.where(corr_notices.c.state == state)
         with self.db.read() as conn:
-            out = [{"id": r.id, "item": r.item, "member": r.member, "kind": r.kind,
-                    "score": TOLD_SCORES.get(r.kind), "created": r.created, "state": r.state,
-                    "message": f"your item {r.item} relates to information held by member {r.member} "
-                               f"({r.kind} match)"} for r in conn.execute(q)]
+            out = []
+            for r in conn.execute(q):
+                score = told_score(r.kind, r.score)
+                out.append({"id": r.id, "item": r.item, "member": r.member, "kind": r.kind, "score": score,
+                            "created": r.created, "state": r.state,
+                            "message": f"your item {r.item} relates to information held by member {r.member} "
+                                       f"({r.kind} match{'' if score is None else f' {score:.2f}'})"})
         return out
 
     @staticmethod

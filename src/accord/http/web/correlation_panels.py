@@ -3,7 +3,7 @@ dashboard, with the one-step release a notice offers.
 
 Both read through the Correlation service only: it joins every other item through the access policy (a reader
 sees a correlation only between two items they may both see) and audits the read; a notice carries the other
-member and the kind of the match (a score only where the kind fixes it), never the other item, and this panel
+member and the kind of the match (a score where one is told: `told_score`), never the other item, and this panel
 shows nothing more.
 """
 
@@ -92,7 +92,7 @@ def correlations_panel(request: Request, principal: Principal, item: dict[str, A
 
 def notices_panel(request: Request, principal: Principal) -> tuple[str, Markup] | None:
     """Deconfliction notices addressed to the viewer's member (called in the threadpool by the dashboard): the
-    member's own item, the other member, the kind of the match (and its score where the kind fixes it). Analysts
+    member's own item, the other member, the kind of the match (and the score told, if any). Analysts
     who may edit the item release it to that member in one step."""
     notices = svc(request).correlation.notices(principal, None, NOTICE_LIMIT)
     if not notices:
