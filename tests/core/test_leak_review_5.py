@@ -133,3 +133,34 @@ async def test_refs_of_any_object_type_do_not_tell_a_hidden_entitys_type(client:
     r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/", params={"match[id]": ",".join(ids)},
                          headers=_taxii(world, "alice"))
     assert {o["id"]: o for o in r.json()["objects"]}[ids[0]]["object_refs"] == [f"threat-actor--{u}"]
+
+
+async def test_a_taxii_delete_removes_no_version_the_caller_may_not_see(client: httpx.AsyncClient,
+                                                                        world: World) -> None:
+    """atop (ALPHA analyst, cleared 4) shares a group at level 4, then sanitises it to level 1. alice (ALPHA
+    analyst, cleared 3) may delete the object, being one of the originator's analysts; but the level-4 version is
+    hidden from her: every read acts as if it did not exist. A full DELETE must remove what she may see (and
+    revoke the item) and leave that version, which she could neither read nor know of, to those cleared for it.
+    On the reviewed code it removed every stored version of the object."""
+    world.svc.accounts.add_user("atop", "ALPHA", "analyst", "password-atop", clearance=4)
+    atop = world.svc.accounts.principal_for("atop")
+    item = world.svc.items.create(atop, {"kind": "entity", "content": {"entity_type": "group", "name": "Secret"},
+                                         "handling": {"classification": 4, "release": {"scope": "originator"}}})
+    world.svc.items.update(atop, item["id"], {"handling": {"classification": 1, "release": {"scope": "originator"}},
+                                              "content": {"entity_type": "group", "name": "Sanitised"}})
+    sid = "intrusion-set--" + item["id"].split("--")[1]
+    coll = world.svc.taxii.collection(HUB)
+    from accord.stix.taxii import ObjectQuery
+    before = world.svc.taxii.versions(atop, coll, sid, ObjectQuery()).rows
+    assert len(before) == 2
+    token = world.svc.accounts.create_token("atop").secret
+    seen = await client.get(f"/taxii2/hub/collections/{HUB}/objects/{sid}/versions/", headers=_taxii(world, "alice"))
+    assert len(seen.json()["versions"]) == 1
+    r = await client.delete(f"/taxii2/hub/collections/{HUB}/objects/{sid}/", headers=_taxii(world, "alice"))
+    assert r.status_code == 200, r.text
+    assert world.svc.items.get(atop, item["id"])["revoked"] is True
+    r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/{sid}/", headers=_taxii(world, "alice"))
+    assert r.status_code == 404
+    r = await client.get(f"/taxii2/hub/collections/{HUB}/objects/{sid}/versions/",
+                         headers={"Authorization": f"Bearer {token}", "Accept": TAXII})
+    assert r.status_code == 200 and r.json()["versions"] == [before[0].version], r.text

@@ -20,7 +20,7 @@ from functools import lru_cache
 from typing import Any, Literal, NamedTuple, overload
 
 import orjson
-from sqlalchemy import Connection, delete, func, select, text, update
+from sqlalchemy import Connection, delete, func, literal, select, text, update
 
 from accord.audit.chain import AuditEvent, AuditLog
 from accord.config import Settings
@@ -28,7 +28,7 @@ from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing.handling import Principal
 from accord.sharing.items import Items, WrittenItem
 from accord.sharing.items import _select as _item_select
-from accord.sharing.policy import can_edit, visible
+from accord.sharing.policy import can_edit, visible, visible_version
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
 from accord.stix.tables import handle_visible, stix_handles, stix_release, stix_version_release, stix_versions
@@ -874,7 +874,10 @@ class StixStore:
     def delete_versions(self, principal: Principal, handle_seq: int, stix_id: str, item_id: str | None,
                         version_keys: list[str], all_versions: bool, request_id: str | None) -> int:
         """Remove versions (already checked visible and originated by the caller's member). Removing every
-        version of an item's object revokes the item first, so the hub and TAXII agree."""
+        version of an item's object revokes the item first, so the hub and TAXII agree. "Every version" is every
+        version the caller may see (``policy.visible_version``): one kept above their clearance, or from before a
+        release that left them out, stays for those it was shared with (a deletion must not reach what the
+        caller could neither read nor know of)."""
         if all_versions and item_id is not None:
             with self.db.read() as conn:
                 revoked = conn.execute(select(items.c.revoked).where(items.c.id == item_id)).scalar_one()
@@ -884,6 +887,11 @@ class StixStore:
             which = [stix_versions.c.handle_seq == handle_seq]
             if not all_versions:
                 which.append(stix_versions.c.version_key.in_(version_keys))
+            else:  # including the revoked version just written, which the caller may see
+                which.append(stix_versions.c.seq.in_(list(conn.execute(select(stix_versions.c.seq).where(
+                    stix_versions.c.handle_seq == handle_seq,
+                    visible_version(principal, stix_versions, stix_version_release,
+                                    literal(principal.member_id)))).scalars())))
             conn.execute(delete(stix_version_release).where(
                 stix_version_release.c.seq.in_(select(stix_versions.c.seq).where(*which))))
             n = conn.execute(delete(stix_versions).where(*which)).rowcount
