@@ -1,4 +1,5 @@
-"""Property-based: who may write over TAXII 2.1 (POST to a collection's objects) to STIX ids that already exist.
+"""Property-based: who may write over TAXII 2.1 (POST to a collection's objects, DELETE of an object) to STIX ids
+that already exist.
 
 A random world (policy_world: members, users of every role, clearance and consumer unit, items of every kind with
 edits and revocations) is extended with objects pushed over STIX by the members' writers (raw indicators and
@@ -22,7 +23,10 @@ The oracle is written from the rule (docs/arch/taxii.md, "Writes to an existing 
 - a caller who may write the object but repeats the key (``modified``) of a version it holds is told that this
   version is already present, whether or not that version's own handling admits them: versions are unique per
   object, so a version key is "taken" as an id is (the message says no more: not the version's content,
-  handling or author).
+  handling or author);
+- a DELETE of every version (``check_delete``) from a caller who sees no version of the object is a 404, from one
+  who sees it but is not among its originator's writers a 403, both changing nothing; otherwise it removes the
+  versions the caller may see, never one kept from them, and revokes the object's item.
 """
 
 from __future__ import annotations
@@ -62,7 +66,7 @@ KIND_OF = {"report": "report", "intrusion-set": "entity", "threat-actor": "entit
 RAW_TYPES = ("indicator", "malware")
 EXTRA_TYPES = ("indicator", "malware", "identity", "threat-actor")
 RETYPES = ("intrusion-set", "threat-actor", "identity", "location", "report", "indicator", "malware")
-HOWS = ("newer", "newer", "older", "same", "retype")
+HOWS = ("newer", "newer", "older", "same", "retype", "delete")
 
 
 # ----- the model the oracle reasons over ---------------------------------------------------------------------
@@ -276,6 +280,11 @@ def served_versions(snap: dict[str, Any], identities: set[str]) -> dict[str, set
     0, "report", HandlingSpec("amber", 3, "all", [], False), "heron", [], 0.0, 0.0,
     [HandlingSpec("amber", 0, "all", [], False)], False)]), [],
     [Write(1, True, 0, "same", HandlingSpec("green", 0, "all", [], False), False, False, "report", 0)]))
+# The same analyst deletes the report over TAXII: v2 goes (and the item is revoked), v1 stays for those cleared.
+@example(scenario=(WorldSpec(["member", "member"], [0, 0], [UserSpec(0, "analyst", 1)], [ItemSpec(
+    0, "report", HandlingSpec("amber", 3, "all", [], False), "heron", [], 0.0, 0.0,
+    [HandlingSpec("amber", 0, "all", [], False)], False)]), [],
+    [Write(1, True, 0, "delete", HandlingSpec("green", 0, "all", [], False), False, False, "report", 0)]))
 def test_only_who_may_see_and_edit_an_object_writes_its_id(scenario: tuple[Any, list[Extra], list[Write]]) -> None:
     spec, extras, writes = scenario
     b = build(spec, with_tokens=True)
@@ -306,11 +315,16 @@ async def check(b: Built, extras: list[Extra], writes: list[Write]) -> None:
     transport = httpx.ASGITransport(app=create_app(svc.settings, svc), raise_app_exceptions=True)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         for n, w in enumerate(writes):
-            existing = sorted(model.objs)
+            existing = sorted(sid for sid, obj in model.objs.items() if obj.versions)  # not those deleted whole
+            if not existing:
+                break
             target = existing[w.target % len(existing)]
             o = model.objs[target]
             pool = [u for u in users if model.users[u][0] == o.originator] if w.own else users
             poster = pool[w.poster % len(pool)]
+            if w.how == "delete":
+                model = await check_delete(c, b, model, colls, hub.id, poster, target, identities)
+                continue
             member, role, clearance, _consumer = model.users[poster]
             stype, uid = target.split("--", 1)
             body = _latest_body(b, target)
@@ -350,7 +364,7 @@ async def check(b: Built, extras: list[Extra], writes: list[Write]) -> None:
                     expect = "neutral"
                 elif key in t.versions or too_high:
                     expect = "rejected"
-                elif t.item is not None and stype != "sighting" and key > max(t.versions):
+                elif t.item is not None and stype != "sighting" and key > max(t.versions, default=""):
                     # The item's next version: the item's own rules (not revoked, references it may see).
                     it = model.items[t.item]
                     if it.revoked or not all(r in model.items and model.sees_item(poster, r) for r in _refs(body)):
@@ -412,3 +426,42 @@ async def check(b: Built, extras: list[Extra], writes: list[Write]) -> None:
                 assert got[user] == model.versions_seen(user), (user, *why)
                 items_seen = {i["id"] for page, _ in now[user]["items"] for i in page}
                 assert items_seen == {i for i in model.items if model.sees_item(user, i)}, (user, *why)
+
+
+async def check_delete(c: httpx.AsyncClient, b: Built, model: Model, colls: dict[str, str], hub_id: str, poster: str,
+                       sid: str, identities: set[str]) -> Model:
+    """A DELETE of every version of ``sid`` by ``poster`` (TAXII 2.1 section 5.7). The rule (docs/arch/taxii.md):
+    an object with no version the caller may see is missing (404, nothing changes); one they see but whose
+    member is not its originator, or whose role does not write, is refused (403, nothing changes); otherwise the
+    versions they may see are removed, and those kept from them (above their clearance, or from before a
+    release that left them out) stay for whom they admit; an item's object revokes the item first, which gives
+    the item's other objects (an observation's sighting) a revoked version under the item's handling."""
+    member, role, _clearance, _consumer = model.users[poster]
+    o = model.objs[sid]
+    seen = {k for k, h in o.versions.items() if model.admits(poster, o.originator, h)} \
+        if model.sees_object(poster, sid) else set()
+    expect = 404 if not seen else 403 if member != o.originator or role not in WRITE_ROLES else 200
+    event(f"delete {'mapped' if o.item else 'raw'}: {expect}")
+    before = await snapshot(c, b, colls, [sid])
+    r = await c.delete(f"/taxii2/hub/collections/{hub_id}/objects/{sid}/", headers=_h(b, poster, Accept=TAXII))
+    why = (poster, model.users[poster], sid, expect, r.text)
+    assert r.status_code == expect, why
+    now = await snapshot(c, b, colls, [sid])
+    if expect != 200:
+        for user in b.readers:
+            assert now[user] == before[user], (user, *why)
+        return model
+    after = copy.deepcopy(model)
+    after.objs[sid].versions = {k: h for k, h in o.versions.items() if k not in seen}
+    if o.item is not None and not model.items[o.item].revoked:
+        it = after.items[o.item]
+        it.revoked = True
+        for other, obj in after.objs.items():
+            if obj.item == o.item and other != sid:
+                obj.versions[mapping.version_key(_latest_body(b, other)["modified"])] = it.handling
+    got = served_versions(now, identities)
+    for user in b.readers:
+        assert got[user] == after.versions_seen(user), (user, *why)
+        items_seen = {i["id"]: i["revoked"] for page, _ in now[user]["items"] for i in page}
+        assert items_seen == {i: m.revoked for i, m in after.items.items() if after.sees_item(user, i)}, (user, *why)
+    return after
