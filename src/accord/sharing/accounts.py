@@ -289,11 +289,17 @@ class Accounts:
         if actor is not None and actor.role not in ADMIN_ROLES and username.lower() != actor.username:
             raise PermissionDenied("you may create tokens for yourself, or as an administrator")
         with self.db.write() as conn:
-            row = conn.execute(
-                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+            row = conn.execute(select(users.c.id, users.c.member_id, users.c.role)
+                               .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
                                and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
+            if (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
+                    and row.role == "hub-admin"):
+                # A member administrator manages its own member's users, not the hub administrator who is one of
+                # them (add_user refuses it the role): acting with such a token it would read every member's users
+                # and the whole audit trail.
+                raise PermissionDenied("a member administrator does not create tokens for a hub administrator")
             # A random public id, not the row number: a counter of the whole hub would tell a member
             # administrator how many tokens the other members' users made between two of its own.
             tid = public_id("tok_")
