@@ -123,8 +123,9 @@ class Accounts:
             if conn.execute(taken).first():
                 raise Conflict(f"consumer {code} already exists for {m.code}")
             conn.execute(consumers.insert().values(member_id=m.id, code=code, name=name, created=clock.now()))
-            self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            # Account records are filed under the member whose accounts they concern, not the actor's: a member
+            # administrator reads its own member's records, and the hub administrator is one of a member's users.
+            self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None, m.code,
                                                 detail={"member": m.code, "code": code})])
         # No row id: consumers and users are numbered across the whole hub, so a member administrator would read
         # off two of its own how many the other members added in between (users are named by username).
@@ -168,8 +169,7 @@ class Accounts:
                 password_hash=self._hasher.hash(password) if password else None, disabled=False,
                 language=language, failed_logins=0, created=clock.now(),
             ))
-            self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None, m.code,
                                                 detail={"username": username, "member": m.code, "role": role})])
         return {"username": username, "member": m.code, "role": role, "clearance": clearance}
 
@@ -190,15 +190,16 @@ class Accounts:
             raise PermissionDenied("only administrators disable users")
         with self.db.write() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+                select(users.c.id, users.c.member_id, members.c.code).join(members, members.c.id == users.c.member_id)
+                .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.role != "hub-admin" and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
             conn.execute(update(users).where(users.c.id == row.id).values(disabled=disabled))
             if disabled:
                 conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
             self.audit.append(conn, [AuditEvent("user.disable" if disabled else "user.enable",
-                                                actor.user_id if actor else None,
-                                                actor.member_code if actor else None, detail={"username": username})])
+                                                actor.user_id if actor else None, row.code,
+                                                detail={"username": username})])
 
     def set_language(self, principal: Principal, language: str) -> None:
         with self.db.write() as conn:
@@ -289,7 +290,8 @@ class Accounts:
         if actor is not None and actor.role not in ADMIN_ROLES and username.lower() != actor.username:
             raise PermissionDenied("you may create tokens for yourself, or as an administrator")
         with self.db.write() as conn:
-            row = conn.execute(select(users.c.id, users.c.member_id, users.c.role)
+            row = conn.execute(select(users.c.id, users.c.member_id, users.c.role, members.c.code)
+                               .join(members, members.c.id == users.c.member_id)
                                .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
                                and actor.member_id != row.member_id):
@@ -306,8 +308,7 @@ class Accounts:
             conn.execute(tokens.insert().values(
                 user_id=row.id, name=name[:100], prefix=secret[:10], token_hash=_digest(secret),
                 created=clock.now(), expires=expires, revoked=False, public_id=tid))
-            self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None, row.code,
                                                 detail={"token": tid, "user": username})])
         return IssuedToken(tid, secret, expires)
 
@@ -321,8 +322,9 @@ class Accounts:
     def revoke_token(self, token_id: str, actor: Principal | None = None) -> None:
         """``token_id``: the public id."""
         with self.db.write() as conn:
-            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id)
+            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id, members.c.code)
                                .join(users, users.c.id == tokens.c.user_id)
+                               .join(members, members.c.id == users.c.member_id)
                                .where(tokens.c.public_id == str(token_id))).first()
             if row is None:
                 raise NotFound(f"no token {token_id}")
@@ -330,8 +332,8 @@ class Accounts:
                 actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
                 raise NotFound(f"no token {token_id}")
             conn.execute(update(tokens).where(tokens.c.id == row.id).values(revoked=True))
-            self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None,
-                                                actor.member_code if actor else None, detail={"token": token_id})])
+            self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None, row.code,
+                                                detail={"token": token_id})])
 
     def token_principal(self, secret: str, request_id: str | None = None) -> Principal:
         """Resolve a bearer token. Every read or write done with it is audited with the token's id; on top of
