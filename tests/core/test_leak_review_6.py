@@ -6,9 +6,11 @@ another member: not its content, its users, its activity nor its volumes); each 
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 
-from conftest import World, bearer
+from conftest import World, bearer, page_login
 
 
 async def test_a_member_administrator_gets_no_token_for_the_hub_administrator(client: httpx.AsyncClient,
@@ -63,3 +65,29 @@ async def test_hub_account_changes_for_another_member_are_not_read_by_the_admins
     assert "b-secret-agent" not in (await client.get("/api/v1/audit", headers=bearer(world, "aadmin"),
                                                      params={"limit": 1000})).text
     assert {x["action"] for x in await trail("badmin")} == actions
+
+
+async def test_no_member_is_shown_another_members_consumers(app: Any, client: httpx.AsyncClient,
+                                                            world: World) -> None:
+    """A member's consumers are its own downstream units: their codes and names, and how many it adds, are its
+    organisation and its activity (the third review took their row ids out of the answers for that reason). A
+    release names no consumer (only "and their consumers"), so no other member needs them. On the reviewed code
+    GET /api/v1/members listed every member's consumers to every user, and the administration page showed them to
+    every member administrator: alice and aadmin (ALPHA) read BRAVO's units and the one it added. A member's own
+    users are shown its consumers; the hub administrator all."""
+    world.svc.accounts.add_consumer("BRAVO", "B-COVERT", "Bravo covert unit")
+
+    async def consumers(user: str) -> dict[str, list[str]]:
+        r = await client.get("/api/v1/members", headers=bearer(world, user))
+        assert r.status_code == 200, r.text
+        return {m["code"]: [c["code"] for c in m.get("consumers", [])] for m in r.json()["members"]}
+
+    for user in ("alice", "aadmin", "carol"):
+        seen = await consumers(user)
+        assert set(seen) == {"ALPHA", "BRAVO", "CHARLIE"}, seen  # the members themselves are public
+        assert seen["BRAVO"] == [], f"{user} reads BRAVO's consumers: {seen}"
+    assert (await consumers("bob"))["BRAVO"] == ["B-COVERT", "B-UNIT"]
+    assert (await consumers("hub"))["BRAVO"] == ["B-COVERT", "B-UNIT"]
+    aadmin, _ = page_login(app, "aadmin")
+    page = aadmin.get("/admin").text
+    assert "B-UNIT" not in page and "B-COVERT" not in page and "Bravo covert unit" not in page
