@@ -93,14 +93,18 @@ class Accounts:
                                                 actor.member_code if actor else None, detail={"code": code})])
         return {"id": mid, "code": code, "name": name.strip(), "role": role}
 
-    def list_members(self) -> list[dict[str, Any]]:
+    def list_members(self, viewer: Principal | None = None) -> list[dict[str, Any]]:
+        """Every member; with ``viewer``, the consumers of the viewer's own member only (all for the hub
+        administrator): a member's downstream units, their names and how many it adds, are its own, and a
+        release never names one. Without a viewer (the hub's own machine: CLI, documents), every member's."""
         with self.db.read() as conn:
             rows = conn.execute(select(members).order_by(members.c.code)).all()
             cons = conn.execute(select(consumers).order_by(consumers.c.code)).all()
         out = []
         for m in rows:
             d = m._asdict()
-            d["consumers"] = [{"code": c.code, "name": c.name} for c in cons if c.member_id == m.id]
+            shown = viewer is None or viewer.role == "hub-admin" or viewer.member_id == m.id
+            d["consumers"] = [{"code": c.code, "name": c.name} for c in cons if c.member_id == m.id] if shown else []
             out.append(d)
         return out
 
