@@ -93,14 +93,18 @@ class Accounts:
                                                 actor.member_code if actor else None, detail={"code": code})])
         return {"id": mid, "code": code, "name": name.strip(), "role": role}
 
-    def list_members(self) -> list[dict[str, Any]]:
+    def list_members(self, viewer: Principal | None = None) -> list[dict[str, Any]]:
+        """Every member; with ``viewer``, the consumers of the viewer's own member only (all for the hub
+        administrator): a member's downstream units, their names and how many it adds, are its own, and a
+        release never names one. Without a viewer (the hub's own machine: CLI, documents), every member's."""
         with self.db.read() as conn:
             rows = conn.execute(select(members).order_by(members.c.code)).all()
             cons = conn.execute(select(consumers).order_by(consumers.c.code)).all()
         out = []
         for m in rows:
             d = m._asdict()
-            d["consumers"] = [{"code": c.code, "name": c.name} for c in cons if c.member_id == m.id]
+            shown = viewer is None or viewer.role == "hub-admin" or viewer.member_id == m.id
+            d["consumers"] = [{"code": c.code, "name": c.name} for c in cons if c.member_id == m.id] if shown else []
             out.append(d)
         return out
 
@@ -123,8 +127,9 @@ class Accounts:
             if conn.execute(taken).first():
                 raise Conflict(f"consumer {code} already exists for {m.code}")
             conn.execute(consumers.insert().values(member_id=m.id, code=code, name=name, created=clock.now()))
-            self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            # Account records are filed under the member whose accounts they concern, not the actor's: a member
+            # administrator reads its own member's records, and the hub administrator is one of a member's users.
+            self.audit.append(conn, [AuditEvent("consumer.add", actor.user_id if actor else None, m.code,
                                                 detail={"member": m.code, "code": code})])
         # No row id: consumers and users are numbered across the whole hub, so a member administrator would read
         # off two of its own how many the other members added in between (users are named by username).
@@ -168,8 +173,7 @@ class Accounts:
                 password_hash=self._hasher.hash(password) if password else None, disabled=False,
                 language=language, failed_logins=0, created=clock.now(),
             ))
-            self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            self.audit.append(conn, [AuditEvent("user.add", actor.user_id if actor else None, m.code,
                                                 detail={"username": username, "member": m.code, "role": role})])
         return {"username": username, "member": m.code, "role": role, "clearance": clearance}
 
@@ -190,15 +194,16 @@ class Accounts:
             raise PermissionDenied("only administrators disable users")
         with self.db.write() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+                select(users.c.id, users.c.member_id, members.c.code).join(members, members.c.id == users.c.member_id)
+                .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.role != "hub-admin" and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
             conn.execute(update(users).where(users.c.id == row.id).values(disabled=disabled))
             if disabled:
                 conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
             self.audit.append(conn, [AuditEvent("user.disable" if disabled else "user.enable",
-                                                actor.user_id if actor else None,
-                                                actor.member_code if actor else None, detail={"username": username})])
+                                                actor.user_id if actor else None, row.code,
+                                                detail={"username": username})])
 
     def set_language(self, principal: Principal, language: str) -> None:
         with self.db.write() as conn:
@@ -289,19 +294,25 @@ class Accounts:
         if actor is not None and actor.role not in ADMIN_ROLES and username.lower() != actor.username:
             raise PermissionDenied("you may create tokens for yourself, or as an administrator")
         with self.db.write() as conn:
-            row = conn.execute(
-                select(users.c.id, users.c.member_id).where(users.c.username == username.lower())).first()
+            row = conn.execute(select(users.c.id, users.c.member_id, users.c.role, members.c.code)
+                               .join(members, members.c.id == users.c.member_id)
+                               .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
                                and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
+            if (actor is not None and actor.user_id != row.id and actor.role != "hub-admin"
+                    and row.role == "hub-admin"):
+                # A member administrator manages its own member's users, not the hub administrator who is one of
+                # them (add_user refuses it the role): acting with such a token it would read every member's users
+                # and the whole audit trail.
+                raise PermissionDenied("a member administrator does not create tokens for a hub administrator")
             # A random public id, not the row number: a counter of the whole hub would tell a member
             # administrator how many tokens the other members' users made between two of its own.
             tid = public_id("tok_")
             conn.execute(tokens.insert().values(
                 user_id=row.id, name=name[:100], prefix=secret[:10], token_hash=_digest(secret),
                 created=clock.now(), expires=expires, revoked=False, public_id=tid))
-            self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None,
-                                                actor.member_code if actor else None,
+            self.audit.append(conn, [AuditEvent("token.create", actor.user_id if actor else None, row.code,
                                                 detail={"token": tid, "user": username})])
         return IssuedToken(tid, secret, expires)
 
@@ -315,8 +326,9 @@ class Accounts:
     def revoke_token(self, token_id: str, actor: Principal | None = None) -> None:
         """``token_id``: the public id."""
         with self.db.write() as conn:
-            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id)
+            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id, members.c.code)
                                .join(users, users.c.id == tokens.c.user_id)
+                               .join(members, members.c.id == users.c.member_id)
                                .where(tokens.c.public_id == str(token_id))).first()
             if row is None:
                 raise NotFound(f"no token {token_id}")
@@ -324,8 +336,8 @@ class Accounts:
                 actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
                 raise NotFound(f"no token {token_id}")
             conn.execute(update(tokens).where(tokens.c.id == row.id).values(revoked=True))
-            self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None,
-                                                actor.member_code if actor else None, detail={"token": token_id})])
+            self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None, row.code,
+                                                detail={"token": token_id})])
 
     def token_principal(self, secret: str, request_id: str | None = None) -> Principal:
         """Resolve a bearer token. Every read or write done with it is audited with the token's id; on top of

@@ -94,7 +94,7 @@ async def me(caller: Caller) -> Response:
 
 @router.get("/members", summary="Members of the centre and their consumers")
 async def list_members(request: Request, caller: Caller) -> Response:
-    return json_response({"members": await run_in_threadpool(services(request).accounts.list_members)})
+    return json_response({"members": await run_in_threadpool(services(request).accounts.list_members, caller)})
 
 
 @router.post("/members", status_code=201, summary="Add a member (hub administrator)")

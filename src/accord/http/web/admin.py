@@ -37,7 +37,7 @@ def _int(value: Any, field: str, default: int | None = None) -> int | None:
 @router.get("")
 async def admin_page(request: Request, user: Admin) -> Response:
     s = svc(request)
-    members = await call(s.accounts.list_members)
+    members = await call(s.accounts.list_members, user)
     scope = None if user.role == "hub-admin" else user.member_code
     users = await call(s.accounts.list_users, scope)
     tokens = {u["username"]: await call(s.accounts.list_tokens, u["username"]) for u in users}
