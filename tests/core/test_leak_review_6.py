@@ -91,3 +91,23 @@ async def test_no_member_is_shown_another_members_consumers(app: Any, client: ht
     aadmin, _ = page_login(app, "aadmin")
     page = aadmin.get("/admin").text
     assert "B-UNIT" not in page and "B-COVERT" not in page and "Bravo covert unit" not in page
+
+
+async def test_a_member_administrator_neither_disables_the_hub_administrator_nor_revokes_its_tokens(
+        client: httpx.AsyncClient, world: World) -> None:
+    """The same boundary for the other account actions: ALPHA's member administrator manages ALPHA's users, of
+    whom the hub administrator is one, but may not disable it nor revoke its tokens (which would leave the hub
+    without its administrator until someone with shell access repaired it). Both were allowed on the reviewed
+    code. Its own member's other users it still disables, and their tokens it still revokes."""
+    h = bearer(world, "aadmin")
+    r = await client.post("/api/v1/users/hub/disable", headers=h)
+    assert r.status_code == 403, r.text
+    hub_token = world.svc.accounts.create_token("hub").id
+    r = await client.delete(f"/api/v1/tokens/{hub_token}", headers=h)
+    assert r.status_code == 403, r.text
+    assert world.svc.accounts.principal_for("hub").role == "hub-admin"
+    r = await client.get("/api/v1/users", headers=bearer(world, "hub"))
+    assert r.status_code == 200, "the hub administrator was locked out"
+    alice_token = world.svc.accounts.create_token("alice").id
+    assert (await client.delete(f"/api/v1/tokens/{alice_token}", headers=h)).status_code in (200, 204)
+    assert (await client.post("/api/v1/users/alice/disable", headers=h)).status_code in (200, 204)

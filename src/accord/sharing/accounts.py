@@ -194,10 +194,15 @@ class Accounts:
             raise PermissionDenied("only administrators disable users")
         with self.db.write() as conn:
             row = conn.execute(
-                select(users.c.id, users.c.member_id, members.c.code).join(members, members.c.id == users.c.member_id)
+                select(users.c.id, users.c.member_id, users.c.role, members.c.code)
+                .join(members, members.c.id == users.c.member_id)
                 .where(users.c.username == username.lower())).first()
             if row is None or (actor is not None and actor.role != "hub-admin" and actor.member_id != row.member_id):
                 raise NotFound(f"no user {username}")
+            if actor is not None and actor.role != "hub-admin" and row.role == "hub-admin":
+                # The hub administrator is one of a member's users, but not the member administrator's to manage
+                # (as for its tokens, `create_token`): disabling it would leave the hub without its administrator.
+                raise PermissionDenied("a member administrator does not disable a hub administrator")
             conn.execute(update(users).where(users.c.id == row.id).values(disabled=disabled))
             if disabled:
                 conn.execute(sessions.delete().where(sessions.c.user_id == row.id))
@@ -326,7 +331,8 @@ class Accounts:
     def revoke_token(self, token_id: str, actor: Principal | None = None) -> None:
         """``token_id``: the public id."""
         with self.db.write() as conn:
-            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id, members.c.code)
+            row = conn.execute(select(tokens.c.id, users.c.id.label("uid"), users.c.member_id, users.c.role,
+                                      members.c.code)
                                .join(users, users.c.id == tokens.c.user_id)
                                .join(members, members.c.id == users.c.member_id)
                                .where(tokens.c.public_id == str(token_id))).first()
@@ -335,6 +341,8 @@ class Accounts:
             if actor is not None and actor.user_id != row.uid and not (
                 actor.role == "hub-admin" or (actor.role in ADMIN_ROLES and actor.member_id == row.member_id)):
                 raise NotFound(f"no token {token_id}")
+            if actor is not None and actor.user_id != row.uid and actor.role != "hub-admin" and row.role == "hub-admin":
+                raise PermissionDenied("a member administrator does not revoke a hub administrator's tokens")
             conn.execute(update(tokens).where(tokens.c.id == row.id).values(revoked=True))
             self.audit.append(conn, [AuditEvent("token.revoke", actor.user_id if actor else None, row.code,
                                                 detail={"token": token_id})])
