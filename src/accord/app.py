@@ -6,6 +6,7 @@ import contextlib
 import gc
 import logging
 from collections.abc import AsyncIterator
+from urllib.parse import parse_qsl
 
 from fastapi import FastAPI, Request
 from starlette.responses import RedirectResponse, Response
@@ -13,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord import __version__
 from accord.config import Settings, load_settings
+from accord.errors import FieldError
 from accord.http import errors, taxii, web
 from accord.http.api import admin, items
 from accord.http.api import correlation as correlation_api
@@ -60,7 +62,29 @@ class RequestContext:
                                                f"the request body is larger than {self.max_body_bytes} bytes")
             await response(scope, receive, send_with_headers)
             return
+        refused = _nul_in_url(scope)
+        if refused is not None:
+            await refused(scope, receive, send_with_headers)
+            return
         await self.app(scope, receive, send_with_headers)
+
+
+def _nul_in_url(scope: Scope) -> Response | None:
+    """A NUL character in the path or a query parameter: no object is named with one, and PostgreSQL refuses
+    it in text, so the request is answered here: the path with 404, a query parameter with 422 naming it."""
+    if "\x00" in scope.get("path", ""):
+        return errors.problem_response(Request(scope), 404, "http", "Not found", "No such object.")
+    query: bytes = scope.get("query_string", b"")
+    if b"%00" not in query and b"\x00" not in query:
+        return None
+    names = sorted({k for k, v in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                    if "\x00" in k or "\x00" in v})
+    if not names:
+        return None
+    return errors.problem_response(Request(scope), 422, "validation", "Invalid input",
+                                   f"{names[0]}: must not contain NUL characters",
+                                   [FieldError(n.replace("\x00", ""), "must not contain NUL characters")
+                                    for n in names])
 
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> FastAPI:

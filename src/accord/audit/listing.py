@@ -194,7 +194,9 @@ def record_seq(viewer: Principal, secret: str, value: str | None, field: str = "
     ``seq``."""
     if value is None or value == "":
         return None
-    if viewer.role == "hub-admin" and value.isdigit():
+    if viewer.role == "hub-admin" and value.isascii() and value.isdigit():
+        if len(value) > 18:  # past any stored seq (a 64-bit integer): the store could not compare it
+            raise ValidationFailed.one(field, "must be the ref or seq of a listed record")
         return int(value)
     try:
         return sealed.open_number(secret, _REF, value)

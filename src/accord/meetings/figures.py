@@ -122,7 +122,7 @@ def check_definition(raw: Any, *, basis: str | None = None) -> dict[str, Any]:
         raise ValidationFailed.one("figure", "must be an object")
     errors: list[FieldError] = []
     key = raw.get("figure")
-    if key not in FIGURES:
+    if not isinstance(key, str) or key not in FIGURES:
         errors.append(FieldError("figure", f"must be one of {', '.join(sorted(FIGURES))}"))
     start, end = _ts(raw.get("from"), "from"), _ts(raw.get("to"), "to")
     if start >= end:

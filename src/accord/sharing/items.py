@@ -792,8 +792,11 @@ class Items:
         row, current = self._editable(conn, principal, item_id)
         if row.revoked:
             raise Conflict("the item is revoked; revoked items do not change")
-        if isinstance(patch, dict) and "version" in patch and patch["version"] != row.version:
-            raise Conflict(f"the item is at version {row.version}, not {patch['version']}; reload and retry")
+        based_on = patch.get("version", row.version) if isinstance(patch, dict) else row.version
+        if isinstance(based_on, bool) or not isinstance(based_on, int):
+            raise ValidationFailed.one("version", "must be the whole version number the change is based on")
+        if based_on != row.version:
+            raise Conflict(f"the item is at version {row.version}, not {based_on}; reload and retry")
         d = check_patch(current, patch, self.settings)
         errors: dict[int, list[FieldError]] = {}
         self._check_refs(conn, principal, [(0, d)], errors)

@@ -447,7 +447,8 @@ def check_patch(current: dict[str, Any], patch: Any, settings: Settings) -> Draf
             merged[k] = {**merged[k], **v}
         else:
             merged[k] = v
-    rel = merged.get("handling", {}).get("release")
+    handling = merged.get("handling")
+    rel = handling.get("release") if isinstance(handling, dict) else None  # not an object: check_item names it
     if isinstance(rel, dict) and rel.get("scope") in ("all", "originator") and "members" not in (
             patch.get("handling", {}).get("release", {}) if isinstance(patch.get("handling"), dict)
             and isinstance(patch["handling"].get("release"), dict) else {}):

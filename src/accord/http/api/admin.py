@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -26,6 +26,20 @@ Caller = Annotated[Principal, Depends(current_principal)]
 class _Body(BaseModel):
     # Unknown fields are refused, not ignored: a misspelt field must not pass silently.
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _plain_text(cls, value: object) -> object:
+        # The JSON decoder lets through a NUL (which PostgreSQL refuses in text) and a lone surrogate escape
+        # (which no database encodes): refused here, naming the field, rather than failing in the store.
+        if isinstance(value, str):
+            if "\x00" in value:
+                raise ValueError("must not contain NUL characters")
+            try:
+                value.encode()
+            except UnicodeEncodeError:
+                raise ValueError("must be valid Unicode text (a lone surrogate escape is not)") from None
+        return value
 
 
 class Login(_Body):

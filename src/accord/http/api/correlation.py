@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response
 
@@ -83,7 +84,8 @@ async def add_exclusion(request: Request, caller: Caller) -> Response:
 
 
 @router.delete("/correlation/exclusions/{exclusion_id}", status_code=204, summary="Remove an exclusion")
-async def remove_exclusion(request: Request, exclusion_id: int, caller: Caller) -> Response:
+async def remove_exclusion(request: Request, exclusion_id: Annotated[int, PathParam(ge=1, le=2**63 - 1)],
+                           caller: Caller) -> Response:
     svc = services(request)
     await run_in_threadpool(svc.correlation.remove_exclusion, caller, exclusion_id, request_id(request))
     return Response(status_code=204)

@@ -63,7 +63,7 @@ async def list_items(
 
 @router.post("/items", status_code=201, summary="Share one item")
 async def create_item(request: Request, caller: Caller) -> Response:
-    body = await json_body(request)
+    body = await json_body(request, nul_free=False)
     svc = services(request)
     item = await run_in_threadpool(svc.items.create, caller, body, request_id(request))
     return json_response(item, 201, {"Location": f"/api/v1/items/{item['id']}"})
@@ -71,7 +71,7 @@ async def create_item(request: Request, caller: Caller) -> Response:
 
 @router.post("/items/bulk", summary="Share many items; each is accepted or rejected on its own")
 async def bulk_create(request: Request, caller: Caller) -> Response:
-    body = await json_body(request)
+    body = await json_body(request, nul_free=False)
     objects = body.get("items") if isinstance(body, dict) else body
     if not isinstance(objects, list):
         raise ValidationFailed.one("items", "must be a list of items")
@@ -93,7 +93,7 @@ async def get_item(request: Request, item_id: str, caller: Caller) -> Response:
 
 @router.patch("/items/{item_id}", summary="Change an item (originator only); creates a new version")
 async def update_item(request: Request, item_id: str, caller: Caller) -> Response:
-    body = await json_body(request)
+    body = await json_body(request, nul_free=False)
     svc = services(request)
     return json_response(await run_in_threadpool(svc.items.update, caller, item_id, body, request_id(request)))
 
@@ -106,7 +106,7 @@ async def revoke_item(request: Request, item_id: str, caller: Caller) -> Respons
 
 @router.post("/items/{item_id}/release", summary="Release an item to more members (originator only)")
 async def release_item(request: Request, item_id: str, caller: Caller) -> Response:
-    body = await json_body(request)
+    body = await json_body(request, nul_free=False)
     if not isinstance(body, dict) or not isinstance(body.get("members", []), list):
         raise ValidationFailed.one("members", "must be a list of member codes")
     consumers = body.get("consumers")

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, Response
 
@@ -209,7 +210,8 @@ async def verify_communique(request: Request, meeting_id: str, caller: Caller) -
 
 @router.get("/meetings/{meeting_id}/communique/figures/{position}/items",
             summary="Drill-down from a communiqué figure: your share of the items behind it")
-async def communique_figure_items(request: Request, meeting_id: str, position: int, caller: Caller,
+async def communique_figure_items(request: Request, meeting_id: str,
+                                  position: Annotated[int, PathParam(ge=0, le=2**31 - 1)], caller: Caller,
                                   cursor: str | None = None,
                                   limit: Annotated[int, Query(ge=1, le=1000)] = 50) -> Response:
     svc = services(request)

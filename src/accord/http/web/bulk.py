@@ -58,6 +58,12 @@ _HANDLING_COLS = {"tlp", "classification", "release_scope", "release_members", "
                   "credibility", "tags", "language", "kind", "id"}
 
 
+def _whole(value: str) -> int | str:
+    """A cell's whole number; any other text as it is, for validation to name. Not ``isdigit``: it admits
+    superscripts ('²'), which ``int`` refuses."""
+    return int(value) if value.isdecimal() and len(value) <= 9 else value
+
+
 def _csv_row(rec: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     errors: list[FieldError] = []
     r = {k.strip().lower(): (v or "").strip() for k, v in rec.items() if k}
@@ -109,7 +115,7 @@ def _csv_row(rec: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     if r.get("tlp"):
         handling["tlp"] = r["tlp"]
     if r.get("classification"):
-        handling["classification"] = int(r["classification"]) if r["classification"].isdigit() else r["classification"]
+        handling["classification"] = _whole(r["classification"])
     if scope:
         handling["release"] = {"scope": scope, "members": split_list(r.get("release_members", ""), ";| "),
                                "consumers": r.get("consumers", "").lower() in ("1", "true", "yes")}
@@ -119,7 +125,7 @@ def _csv_row(rec: dict[str, str]) -> tuple[dict[str, Any], list[FieldError]]:
     if r.get("reliability"):
         grading["reliability"] = r["reliability"].upper()
     if r.get("credibility"):
-        grading["credibility"] = int(r["credibility"]) if r["credibility"].isdigit() else r["credibility"]
+        grading["credibility"] = _whole(r["credibility"])
     if grading:
         raw["grading"] = grading
     if r.get("tags"):

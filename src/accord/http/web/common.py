@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import RedirectResponse
 
-from accord.errors import AuthenticationFailed, PermissionDenied
+from accord.errors import AuthenticationFailed, FieldError, PermissionDenied, ValidationFailed
 from accord.http.auth import optional_principal
 from accord.http.web.store import WebStore
 from accord.services import Services
@@ -54,7 +54,12 @@ async def admin_user(request: Request) -> Principal:
 
 
 async def form(request: Request) -> FormData:
-    return await request.form()
+    data = await request.form()
+    # PostgreSQL refuses NUL in text, and no field of the hub takes one: refused here, naming the field.
+    bad = sorted({k for k, v in data.multi_items() if "\x00" in k or (isinstance(v, str) and "\x00" in v)})
+    if bad:
+        raise ValidationFailed([FieldError(k.replace("\x00", ""), "must not contain NUL characters") for k in bad])
+    return data
 
 
 FLASH_COOKIE = "accord_flash"
