@@ -74,7 +74,11 @@ def _coerce(setting: Setting, raw: Any) -> Any:
                 return False
             raise ValueError(raw)
         if isinstance(default, int):
-            return int(raw)
+            value = int(raw)
+            if value < (1 if setting.name == "read_pool_size" else 0):
+                raise ConfigError(f"setting {setting.name} ({setting.env}): must be at least "
+                                  f"{1 if setting.name == 'read_pool_size' else 0}, not {value}")
+            return value
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(
@@ -147,11 +151,17 @@ def load_settings(env: dict[str, str] | None = None, **overrides: Any) -> Settin
     values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
     data_dir = overrides.get("data") or env.get("ACCORD_DATA") or values["data"]
     config_file = Path(env.get("ACCORD_CONFIG") or Path(data_dir) / "accord.toml")
+    if env.get("ACCORD_CONFIG") and not config_file.exists():
+        raise ConfigError(f"config file {config_file} (ACCORD_CONFIG): no such file")
     if config_file.exists():
         try:
-            parsed = tomllib.loads(config_file.read_text())
+            parsed = tomllib.loads(config_file.read_bytes().decode())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {config_file}: {exc}") from exc
+        except UnicodeDecodeError:
+            raise ConfigError(f"config file {config_file}: not UTF-8 text") from None
+        except OSError as exc:
+            raise ConfigError(f"config file {config_file}: {exc.strerror or exc}") from None
         known = {s.name for s in SETTINGS}
         for key, raw in parsed.items():
             if key not in known:

@@ -42,7 +42,8 @@ def entities_match(
     console.print(t)
 
 
-def places(ctx: typer.Context, name: str, limit: Annotated[int, typer.Option(help="How many places.")] = 10,
+def places(ctx: typer.Context, name: str,
+           limit: Annotated[int, typer.Option(min=1, max=50, help="How many places.")] = 10,
            json_out: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Candidate places for NAME (any script) from the offline gazetteer."""
     found = [p.as_dict() for p in _services(ctx).correlation.gazetteer.search(name, limit)]

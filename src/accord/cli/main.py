@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
+import sqlalchemy.exc
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -232,7 +234,8 @@ def user_disable(ctx: typer.Context, username: str) -> None:
 @token_app.command("create")
 def token_create(ctx: typer.Context, username: str,
                  name: Annotated[str, typer.Option(help="A label for the token.")] = "cli",
-                 days: Annotated[int, typer.Option(help="Lifetime in days (0: no expiry).")] = 90) -> None:
+                 days: Annotated[int, typer.Option(min=0, max=3650, help="Lifetime in days (0: no expiry).")] = 90,
+                 ) -> None:
     """Create an API token for a user; the secret is printed once."""
     t = _state(ctx).services.accounts.create_token(username, name, days)
     console.print(f"Token {t.id} (expires {t.expires or 'never'}); store it now, it is not shown again:")
@@ -268,8 +271,8 @@ def import_(
     ctx: typer.Context,
     files: Annotated[list[Path], typer.Argument(exists=True, dir_okay=False, help="JSON or NDJSON item files.")],
     as_user: Annotated[str, typer.Option("--as", help="The user the items are shared as.")],
-    batch: Annotated[int, typer.Option(help="Objects per transaction.")] = 5000,
-    workers: Annotated[int, typer.Option(help="Processes validating the next chunk while one is stored "
+    batch: Annotated[int, typer.Option(min=1, help="Objects per transaction.")] = 5000,
+    workers: Annotated[int, typer.Option(min=0, help="Processes validating the next chunk while one is stored "
                                               "(0: validate in this process).")] = 1,
 ) -> None:
     """Import items from files; each object is accepted or rejected on its own."""
@@ -312,6 +315,8 @@ def export(
     """Export the items a user may see as newline-delimited JSON, or as a STIX 2.1 bundle."""
     from accord.sharing.items import ItemFilter
 
+    if fmt not in ("items", "stix"):
+        raise ValidationFailed.one("format", "must be items or stix")
     svc = _state(ctx).services
     principal = svc.accounts.principal_for(as_user)
     out = output.open("wb") if output else sys.stdout.buffer
@@ -355,4 +360,12 @@ def main() -> None:
                 err.print(f"[red]error[/red]: {e.field}: {e.message}" if e.field else f"[red]error[/red]: {e.message}")
         else:
             err.print(f"[red]error[/red]: {exc.detail}")
+        sys.exit(2)
+    except OSError as exc:  # a file named on the command line that cannot be read or written
+        where = f"{exc.filename}: " if exc.filename else ""
+        err.print(f"[red]error[/red]: {escape(where + str(exc.strerror or exc))}")
+        sys.exit(2)
+    except sqlalchemy.exc.SQLAlchemyError as exc:  # a database URL that does not parse, or a store not reachable
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        err.print(f"[red]error[/red]: database: {escape(first)}")
         sys.exit(2)

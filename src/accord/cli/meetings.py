@@ -39,6 +39,13 @@ def _json(value: Any) -> None:
     sys.stdout.write(orjson.dumps(value, option=orjson.OPT_INDENT_2).decode() + "\n")
 
 
+def _read_text(path: Path, field: str) -> str:
+    try:
+        return path.read_bytes().decode()
+    except UnicodeDecodeError:
+        raise ValidationFailed.one(field, f"{path}: not UTF-8 text") from None
+
+
 def _write(data: bytes, output: Path | None) -> None:
     if output is None:
         sys.stdout.buffer.write(data)
@@ -163,7 +170,7 @@ def meeting_summary(
     s = svc.meetings.draft_summary(who, meeting)
     patch: dict[str, Any] = {}
     if narrative:
-        patch["narrative"] = narrative.read_text()
+        patch["narrative"] = _read_text(narrative, "narrative")
     if present is not None:
         patch["present_figures"] = present
     if highlight is not None:
@@ -213,7 +220,7 @@ def meeting_communique(
             lang, _, path = t.partition("=")
             if not path:
                 raise ValidationFailed.one("text", "use LANG=FILE")
-            texts[lang] = Path(path).read_text()
+            texts[lang] = _read_text(Path(path), "text")
         body["texts"] = texts
     if figure:
         body["figures"] = [{"figure": f.partition(":")[0], "audience": f.partition(":")[2] or "members"}

@@ -5,13 +5,14 @@ file's size; export streams too, one page of the store at a time."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import ijson
 import orjson
 
+from accord.errors import ValidationFailed
 from accord.services import Services
 from accord.sharing.handling import Principal
 from accord.stix import mapping
@@ -63,11 +64,27 @@ def import_bundle(svc: Services, principal: Principal, path: Path, batch: int,
             progress(len(chunk))
         chunk.clear()
 
+    def events(f: IO[bytes]) -> Iterator[tuple[str, str, Any]]:
+        for prefix, event, value in ijson.parse(f, use_float=True):
+            if prefix == "objects" and event not in ("start_array", "end_array"):
+                raise ValidationFailed.one(f"{path.name}: objects", "must be a list of STIX objects")
+            yield prefix, event, value
+
+    seen = 0
     with path.open("rb") as f:
-        for obj in ijson.items(f, "objects.item", use_float=True):
-            chunk.append(obj)
-            if len(chunk) >= batch:
-                flush()
+        try:
+            for obj in ijson.items(events(f), "objects.item"):
+                chunk.append(obj)
+                seen += 1
+                if len(chunk) >= batch:
+                    flush()
+        except ijson.JSONError as exc:  # the objects read so far in this chunk are dropped with it, not stored
+            text = exc.args[0] if exc.args else ""
+            text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+            first = (text.strip().splitlines() or ["parse error"])[0]
+            raise ValidationFailed.one(path.name, f"not valid JSON after object {seen} ({first}); the "
+                                                  f"{accepted + rejected} objects before this chunk were "
+                                                  "imported") from None
     if chunk:
         flush()
     return accepted, rejected

@@ -28,6 +28,7 @@ from accord.storage.schema import consumers, members, public_id, sessions, token
 __all__ = ["Accounts", "IssuedToken"]
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,31}$")
+_LANGUAGES = ("en", "fr", "ar", "ru", "fa")  # the languages of the pages and documents
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 TOKEN_PREFIX = "acc_"  # noqa: S105 - a public prefix that marks Accord tokens, not a secret
 
@@ -148,6 +149,8 @@ class Accounts:
             raise ValidationFailed.one("clearance", f"must be between 0 and {len(CLASSIFICATIONS) - 1}")
         if password is not None and len(password) < 8:
             raise ValidationFailed.one("password", "must be at least 8 characters")
+        if language not in _LANGUAGES:
+            raise ValidationFailed.one("language", f"must be one of {', '.join(_LANGUAGES)}")
         if role == "consumer" and not consumer:
             raise ValidationFailed.one("consumer", "a consumer user belongs to one of its member's consumers")
         with self.db.write() as conn:

@@ -21,6 +21,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.pool import QueuePool
 
 from accord.config import Settings
+from accord.errors import ConfigError
 from accord.storage.search import FullText, full_text_for
 
 __all__ = ["Database"]
@@ -124,6 +125,9 @@ class Database:
         self.settings = settings
         self.url = settings.url
         self.dialect = "sqlite" if settings.is_sqlite else "postgresql"
+        if not self.url.startswith(("sqlite:///", "postgresql://", "postgresql+psycopg://")):
+            raise ConfigError("setting database_url (ACCORD_DATABASE_URL): must be a sqlite:///... or "
+                              "postgresql://... URL")
         if self.dialect == "sqlite":
             path = self.url.split("sqlite:///", 1)[-1]
             if path and path != ":memory:":
