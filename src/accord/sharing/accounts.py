@@ -296,6 +296,8 @@ class Accounts:
     def create_token(self, username: str, name: str = "api", days: int | None = None,
                      actor: Principal | None = None) -> IssuedToken:
         days = self.settings.token_days if days is None else days
+        if not 0 <= days <= 3650:  # a negative lifetime was a token that never expires, a huge one an OverflowError
+            raise ValidationFailed.one("days", "must be between 0 and 3650")
         secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
         expires = clock.format_ts(clock.utcnow() + timedelta(days=days)) if days > 0 else None
         # As for set_disabled: decided on the actor's role before any lookup, another member's user as missing.
