@@ -75,7 +75,8 @@ async def optional_principal(request: Request) -> Principal | None:
                 if sent is None and request.headers.get("content-type", "").startswith(
                         ("application/x-www-form-urlencoded", "multipart/form-data")):
                     sent = (await request.form()).get("csrf_token")  # type: ignore[assignment]
-                if not isinstance(sent, str) or not secrets.compare_digest(sent.encode(), csrf.encode()):
+                if not isinstance(sent, str) or not secrets.compare_digest(sent.encode("utf-8", "surrogatepass"),
+                                                                           csrf.encode()):
                     raise PermissionDenied("missing or wrong CSRF token")
     request.state.principal = principal
     return principal
