@@ -50,8 +50,8 @@ from accord.meetings.tables import (
     minutes,
     summaries,
 )
-from accord.sharing.handling import WRITE_ROLES, Principal
-from accord.sharing.policy import visible, visible_ids
+from accord.sharing.handling import CLASSIFICATIONS, WRITE_ROLES, Principal
+from accord.sharing.policy import cleared, visible, visible_ids
 from accord.storage.database import Database
 from accord.storage.schema import items, members, public_id
 
@@ -83,6 +83,17 @@ def _day(v: Any, name: str, errors: list[FieldError]) -> str | None:
     except (TypeError, ValueError):
         errors.append(FieldError(name, "must be a date YYYY-MM-DD"))
         return None
+
+
+def _shown_figure(f: dict[str, Any], principal: Principal) -> dict[str, Any]:
+    """A stored summary figure as ``principal`` is shown it. An unpresented one was counted as its drafter may
+    see (``clearance``; drafts before it was kept count as the top level): to a colleague cleared lower its value
+    is withheld (``None``), as it may count items above their clearance. A presented one is the member's
+    statement, shown as stored."""
+    out = {k: v for k, v in f.items() if k != "clearance"}
+    if not f.get("present") and not cleared(principal, int(f.get("clearance", len(CLASSIFICATIONS) - 1))):
+        out["value"] = None
+    return out
 
 
 @dataclass
@@ -227,7 +238,7 @@ class Meetings:
             # The member's own draft, every figure of it, is for those who prepare it: its figures count what the
             # member as a whole holds, which its readers may not all be given (a reader sees what it presents).
             own = s.member_id == principal.member_id and principal.role in WRITE_ROLES
-            figs = [f for f in orjson.loads(s.figures) if own or f.get("present")]
+            figs = [_shown_figure(f, principal) for f in orjson.loads(s.figures) if own or f.get("present")]
             wanted = [h["item"] for h in orjson.loads(s.highlights) if own or h.get("present")]
             present = {h["item"]: h.get("present", False) for h in orjson.loads(s.highlights)}
             shown = []
@@ -238,8 +249,9 @@ class Meetings:
                 for i in wanted:
                     if i in rows:
                         shown.append({"id": i, "kind": rows[i].kind, "title": rows[i].title, "present": present[i]})
-                    else:
+                    elif present[i]:
                         hidden += 1  # presented, but not released to this viewer: counted, never shown
+                    # (one merely proposed by a colleague cleared higher is not the viewer's to know of)
             out.append({"member": m.participants[s.member_id], "status": s.status, "narrative": s.narrative,
                         "figures": figs, "highlights": shown, "highlights_not_visible": hidden,
                         "updated": s.updated})
@@ -251,6 +263,8 @@ class Meetings:
         with self.db.write() as conn:
             m = self._load(conn, principal, meeting_id)
             figs = self.stats.member_figures(conn, principal, m.row.period_from, m.row.period_to)
+            for f in figs:  # counted as the drafter may see: not shown to colleagues cleared lower (_shown_figure)
+                f["clearance"] = principal.clearance
             hl = [{"item": i, "present": False}
                   for i in self.stats.highlights(conn, principal, m.row.period_from, m.row.period_to)]
             existing = conn.execute(select(summaries).where(summaries.c.meeting_id == m.id,
@@ -300,6 +314,11 @@ class Meetings:
                 sel = raw["present_figures"]
                 if not isinstance(sel, list) or not all(isinstance(i, int) and 0 <= i < len(figs) for i in sel):
                     errors.append(FieldError("present_figures", f"must list figure indexes 0..{len(figs) - 1}"))
+                elif any(_shown_figure(figs[i], principal)["value"] is None and not figs[i].get("present")
+                         for i in sel):
+                    # Presenting it would show its value to the presenter too: the figures are refreshed first.
+                    errors.append(FieldError("present_figures", "a figure drafted by a colleague cleared higher "
+                                                                "than you is presented after you refresh the figures"))
                 else:
                     for i, f in enumerate(figs):
                         f["present"] = i in sel

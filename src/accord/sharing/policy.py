@@ -27,7 +27,7 @@ from sqlalchemy import ColumnElement, Connection, FromClause, and_, exists, fals
 from accord.sharing.handling import READ_ROLES, WRITE_ROLES, Principal
 from accord.storage.schema import item_release, items
 
-__all__ = ["can_edit", "visible", "visible_ids", "visible_version"]
+__all__ = ["can_edit", "cleared", "visible", "visible_ids", "visible_version"]
 
 
 def visible(principal: Principal, table=items,  # type: ignore[no-untyped-def]
@@ -83,6 +83,14 @@ def _admits(principal: Principal, handling: Any, originator_id: ColumnElement[An
     )
     consumer_ok = handling.c.release_consumers.is_(True) if principal.is_consumer else true()
     return and_(handling.c.classification <= principal.clearance, reachable, consumer_ok)
+
+
+def cleared(principal: Principal, level: int) -> bool:
+    """Point 2 of the rule for something derived at a clearance rather than from one row: whether ``principal``
+    may be shown what was computed as someone cleared for ``level`` saw the items (a colleague's drafted figure
+    counts the member's items within the drafter's clearance; read by someone cleared lower, it tells them that
+    items above their clearance exist)."""
+    return principal.clearance >= level
 
 
 def can_edit(principal: Principal, originator_id: int) -> bool:

@@ -1,0 +1,54 @@
+"""Regression tests from a seventh leak review (meetings, communiqués and activity reports; live events; the
+PostgreSQL full-text backend; the operations endpoints).
+
+Each test states what must hold under DOMAIN.md and the access policy (a principal sees an item only if its member
+originated it or it was released to them, and its classification is within their clearance; a denied item must be
+indistinguishable from a missing one, counts included); each failed on the code as reviewed."""
+
+from __future__ import annotations
+
+import pytest
+
+from accord.errors import ValidationFailed
+from accord.sharing.handling import Principal
+from conftest import World
+
+PERIOD = {"from": "2020-01-01", "to": "2100-01-01"}
+TOP_SECRET = {"tlp": "red", "classification": 4, "release": {"scope": "originator"}}
+
+
+def _top_secret_analyst(world: World) -> Principal:
+    """An ALPHA analyst cleared for level 4; alice (ALPHA analyst) is cleared for level 3 only."""
+    world.svc.accounts.add_user("atop", "ALPHA", "analyst", "password-atop", clearance=4)
+    return world.svc.accounts.principal_for("atop")
+
+
+def test_a_colleagues_drafted_summary_tells_nothing_above_the_readers_clearance(world: World) -> None:
+    """atop (ALPHA, cleared 4) shares a level-4 entity and (re)drafts ALPHA's activity summary: its pre-filled
+    figures and proposed highlights are made as atop may see them (leak review 4). The draft, every unpresented
+    figure and highlight of it, is shown to all of ALPHA's analysts; on the reviewed code alice (cleared 3) read
+    figures one higher than she counts herself and "1 highlighted item is not released to you": a level-4 item of
+    her own member exists, in the period and of that kind. A colleague's draft shows her no value computed above
+    her clearance, nor counts a proposal she may not see, and she cannot present such a figure to read it; atop
+    still sees all of it."""
+    svc, mt = world.svc, world.svc.meetings
+    alice = world.p("alice")
+    atop = _top_secret_analyst(world)
+    mid = mt.create(alice, {"title": "M", "date": "2026-11-20", "members": ["ALPHA", "BRAVO"], "period": PERIOD})["id"]
+    before = [f["value"] for f in mt.draft_summary(alice, mid)["figures"]]
+    svc.items.create(atop, {"kind": "entity", "handling": TOP_SECRET,
+                            "content": {"entity_type": "group", "name": "Hidden group"}})
+    drafted = mt.draft_summary(atop, mid)
+    assert [f["value"] for f in drafted["figures"]] != before and len(drafted["highlights"]) == 1
+
+    mine = next(s for s in mt.get(alice, mid)["summaries"] if s["member"] == "ALPHA")
+    shown = [f["value"] for f in mine["figures"]]
+    assert all(v is None or v == b for v, b in zip(shown, before, strict=True)), \
+        f"alice reads figures counting a level-4 item: {shown} vs her own {before}"
+    assert mine["highlights"] == [] and mine["highlights_not_visible"] == 0, \
+        "alice is told of a proposed highlight above her clearance"
+    withheld = [i for i, v in enumerate(shown) if v is None]
+    with pytest.raises(ValidationFailed):
+        mt.update_summary(alice, mid, {"present_figures": withheld})
+    # Refreshed by alice, the figures are hers to read again.
+    assert [f["value"] for f in mt.draft_summary(alice, mid)["figures"]] == before
