@@ -7,6 +7,8 @@ indistinguishable from a missing one, counts included); each failed on the code 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from accord.errors import ValidationFailed
@@ -52,3 +54,45 @@ def test_a_colleagues_drafted_summary_tells_nothing_above_the_readers_clearance(
         mt.update_summary(alice, mid, {"present_figures": withheld})
     # Refreshed by alice, the figures are hers to read again.
     assert [f["value"] for f in mt.draft_summary(alice, mid)["figures"]] == before
+
+
+PHONE = "+33 1 23 45 67 89"
+START, END = "2026-01-01T00:00:00.000Z", "2026-01-02T00:00:00.000Z"
+AT = "2026-01-01T10:00:00.000Z"
+
+
+def _report(world: World, user: str, release: dict[str, Any], discoverable: bool = True) -> str:
+    raw = {"kind": "report", "content": {"title": "t", "body": "b"}, "created": AT, "modified": AT,
+           "discoverable": discoverable,
+           "handling": {"tlp": "amber", "classification": 0, "release": release},
+           "identifiers": [{"type": "phone", "value": PHONE}]}
+    res = world.svc.items.create_many(world.p(user), [raw], allow_times=True)[0]
+    assert res.ok, res.errors
+    return str(res.id)
+
+
+@pytest.mark.parametrize("third", [False, True])
+def test_communique_correlated_drilldown_does_not_depend_on_what_another_member_sees(world: World,
+                                                                                     third: bool) -> None:
+    """BRAVO's report X (released to all) and ALPHA's report Z (kept to ALPHA) share a phone number, so alice sees
+    X as correlated (Z is not discoverable: BRAVO is sent no notice). CHARLIE's report W, with the same number, is released to BRAVO only (``third``), or absent.
+    The communiqué's "correlated" figure counts X as BRAVO sees it: only when W exists (BRAVO cannot see Z). Its
+    drill-down judged relations as the viewer sees them (the earlier review) but still listed only counted items,
+    so on the reviewed code alice was listed X exactly when CHARLIE had released W to BRAVO: CHARLIE's release to
+    BRAVO reached ALPHA. Whether another member's item is counted depends on what that member may see: the
+    drill-down gives the same answer with or without W: the viewer's own member's share."""
+    mt = world.svc.meetings
+    alice = world.p("alice")
+    x = _report(world, "bob", {"scope": "all"})
+    z = _report(world, "alice", {"scope": "originator"}, discoverable=False)  # so BRAVO is sent no notice
+    if third:
+        _report(world, "carol", {"scope": "members", "members": ["BRAVO"]})
+    m = mt.create(alice, {"title": "M", "date": "2026-01-10", "members": ["BRAVO"],
+                          "period": {"from": START, "to": END}})
+    mt.draft_communique(alice, m["id"], {"texts": {"en": "T"}, "figures": [{"figure": "correlated",
+                                                                            "audience": "any"}]})
+    mt.submit_communique(alice, m["id"])
+    out = mt.figure_items(alice, m["id"], 1, limit=100)
+    shown = {i["id"] for i in out["items"]}
+    assert x not in shown, "CHARLIE's release to BRAVO shows through ALPHA's drill-down"
+    assert shown == {z} and out["visible"] == 1  # ALPHA's own share, as alice sees it, either way

@@ -220,8 +220,10 @@ class Statistics:
             if fig.known is not None and definition["basis"] != "viewer":
                 # An item is listed only if it relates to something the viewer may see (or was told of): that
                 # another member's item relates to what *that member* may see is the other member's to know (a
-                # third member released it a matching item, or the hub sent it a notice).
-                cond = and_(cond, fig.known(conn, definition, viewer))
+                # third member released it a matching item, or the hub sent it a notice). Whether another
+                # member's item is counted at all is judged as that member sees (figures.selection), so only the
+                # viewer's own member's share is listed: it is judged as the viewer sees (leak review 7).
+                cond = and_(cond, fig.known(conn, definition, viewer), items.c.originator_id == viewer.member_id)
             q = (select(items.c.seq, items.c.id, items.c.kind, members.c.code.label("originator"), items.c.created,
                         items.c.title, items.c.revoked, items.c.tlp)
                  .join(members, members.c.id == items.c.originator_id).where(cond))
