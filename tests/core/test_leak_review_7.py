@@ -96,3 +96,25 @@ def test_communique_correlated_drilldown_does_not_depend_on_what_another_member_
     shown = {i["id"] for i in out["items"]}
     assert x not in shown, "CHARLIE's release to BRAVO shows through ALPHA's drill-down"
     assert shown == {z} and out["visible"] == 1  # ALPHA's own share, as alice sees it, either way
+
+
+def test_a_refresh_by_a_colleague_cleared_higher_does_not_present_what_it_counts(world: World) -> None:
+    """alice (ALPHA, cleared 3) presents the "items shared" figure of ALPHA's summary to the meeting. atop (cleared
+    4) then refreshes the summary's figures from the records. On the reviewed code the figure stayed presented with
+    atop's new value, which counts a level-4 report of ALPHA's: BRAVO's people (and alice) read that it exists, and
+    no one chose to present that number. A figure now counted above the clearance it was presented at goes back to
+    unpresented; the member presents it again if it wants to."""
+    svc, mt = world.svc, world.svc.meetings
+    alice = world.p("alice")
+    atop = _top_secret_analyst(world)
+    mid = mt.create(alice, {"title": "M", "date": "2026-11-20", "members": ["ALPHA", "BRAVO"], "period": PERIOD})["id"]
+    figs = mt.draft_summary(alice, mid)["figures"]
+    pick = next(i for i, f in enumerate(figs) if f["definition"]["figure"] == "items"
+                and f["definition"]["audience"] == "any")
+    mt.update_summary(alice, mid, {"present_figures": [pick]})
+    bravo_view = next(s for s in mt.get(world.p("bob"), mid)["summaries"] if s["member"] == "ALPHA")["figures"]
+    svc.items.create(atop, {"kind": "report", "handling": TOP_SECRET, "content": {"title": "t", "body": "b"}})
+    mt.draft_summary(atop, mid)
+    after = next(s for s in mt.get(world.p("bob"), mid)["summaries"] if s["member"] == "ALPHA")["figures"]
+    assert [f["value"] for f in after] in ([], [f["value"] for f in bravo_view]), \
+        f"BRAVO reads a presented figure counting ALPHA's level-4 report: {after} (was {bravo_view})"

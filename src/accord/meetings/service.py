@@ -276,10 +276,14 @@ class Meetings:
             else:
                 if existing.status == "final":
                     raise Conflict("the summary is final")
-                keep = {F.canonical_json(f["definition"]): f.get("present", True)
+                # A presented figure stays presented unless it is now counted above the clearance it was counted
+                # (and chosen) at: no one chose to present what a colleague cleared higher now counts into it.
+                top = len(CLASSIFICATIONS) - 1
+                keep = {F.canonical_json(f["definition"]): (f.get("present", True), int(f.get("clearance", top)))
                         for f in orjson.loads(existing.figures)}
                 for f in figs:
-                    f["present"] = keep.get(F.canonical_json(f["definition"]), False)
+                    was, level = keep.get(F.canonical_json(f["definition"]), (False, top))
+                    f["present"] = was and f["clearance"] <= level
                 old = {h["item"]: h["present"] for h in orjson.loads(existing.highlights)}
                 for h in hl:
                     h["present"] = old.get(h["item"], False)
