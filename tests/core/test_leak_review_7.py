@@ -74,13 +74,13 @@ def _report(world: World, user: str, release: dict[str, Any], discoverable: bool
 @pytest.mark.parametrize("third", [False, True])
 def test_communique_correlated_drilldown_does_not_depend_on_what_another_member_sees(world: World,
                                                                                      third: bool) -> None:
-    """BRAVO's report X (released to all) and ALPHA's report Z (kept to ALPHA) share a phone number, so alice sees
-    X as correlated (Z is not discoverable: BRAVO is sent no notice). CHARLIE's report W, with the same number, is released to BRAVO only (``third``), or absent.
-    The communiqué's "correlated" figure counts X as BRAVO sees it: only when W exists (BRAVO cannot see Z). Its
-    drill-down judged relations as the viewer sees them (the earlier review) but still listed only counted items,
-    so on the reviewed code alice was listed X exactly when CHARLIE had released W to BRAVO: CHARLIE's release to
-    BRAVO reached ALPHA. Whether another member's item is counted depends on what that member may see: the
-    drill-down gives the same answer with or without W: the viewer's own member's share."""
+    """BRAVO's report X (released to all) and ALPHA's report Z (kept to ALPHA, not discoverable: BRAVO is sent no
+    notice) share a phone number, so alice sees X as correlated. CHARLIE's report W, with the same number, is
+    released to BRAVO only (``third``), or absent. The communiqué's "correlated" figure counts X as BRAVO sees it:
+    only when W exists (BRAVO cannot see Z). Its drill-down judged relations as the viewer sees them (the earlier
+    review) but still listed only counted items, so on the reviewed code alice was listed X exactly when CHARLIE
+    had released W to BRAVO: CHARLIE's release to BRAVO reached ALPHA. The drill-down gives the same answer with
+    or without W: the viewer's own member's share (on the reviewed code the ``third`` case failed)."""
     mt = world.svc.meetings
     alice = world.p("alice")
     x = _report(world, "bob", {"scope": "all"})
