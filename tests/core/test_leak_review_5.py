@@ -12,7 +12,8 @@ from typing import Any
 import httpx
 
 from accord.stix.mapping import EXTENSION_ID
-from accord.stix.store import HIDDEN_ENTITY_REF_TYPE, NOT_WRITABLE
+from accord.stix.refs import HIDDEN_ENTITY_REF_TYPE
+from accord.stix.store import NOT_WRITABLE
 from conftest import World, bearer
 
 HUB = "5f9c2e9c-7e57-4c1b-9d43-2b7c3a0c0001"  # the "hub" collection every Accord store starts with

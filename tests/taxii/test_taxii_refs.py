@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from taxii_servers import HUB, TAXII
 
-from accord.stix.store import HIDDEN_ENTITY_REF_TYPE
+from accord.stix.refs import HIDDEN_ENTITY_REF_TYPE
 from conftest import World, bearer
 
 ORIG = {"tlp": "red", "classification": 0, "release": {"scope": "originator"}}

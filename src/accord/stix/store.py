@@ -12,11 +12,9 @@ from __future__ import annotations
 
 import contextvars
 import re
-from collections import namedtuple
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from typing import Any, Literal, NamedTuple, overload
 
 import orjson
@@ -28,7 +26,7 @@ from accord.errors import NotFound, PermissionDenied, ValidationFailed
 from accord.sharing.handling import Principal
 from accord.sharing.items import Items, WrittenItem
 from accord.sharing.items import _select as _item_select
-from accord.sharing.policy import can_edit, visible, visible_version
+from accord.sharing.policy import can_edit, visible_version
 from accord.sharing.validate import _Checker, _handling
 from accord.stix import mapping
 from accord.stix.tables import handle_visible, stix_handles, stix_release, stix_version_release, stix_versions
@@ -36,7 +34,7 @@ from accord.storage.bulk import insert_rows, rows_where_in
 from accord.storage.database import Database
 from accord.storage.schema import items, members
 
-__all__ = ["HIDDEN_ENTITY_REF_TYPE", "NOT_WRITABLE", "Finish", "Outcome", "StixStore", "date_added_now"]
+__all__ = ["NOT_WRITABLE", "Finish", "Outcome", "StixStore", "date_added_now"]
 
 _CONSTANTS = {m["id"] for m in mapping.TLP_MARKINGS} | {mapping.EXTENSION_ID, mapping.ACCORD_IDENTITY}
 # Handling columns of a handle whose item governs it: never read by the policy, and the strictest values, so that
@@ -52,19 +50,6 @@ _OWNED = {"name", "description", "aliases", "identity_class", "latitude", "longi
 # member's, hidden from the caller (classification, release) or visible but not theirs to edit. A global id space
 # shows that an id is taken; nothing more (not the owner, not whether the caller may see it, not its versions).
 NOT_WRITABLE = "an object with this id exists and cannot be written by you"
-
-# A reference to an Accord entity the reader may not see is served with this STIX type whatever the entity's type
-# (person, group, organisation): the type of a ref must tell nothing about an item the reader cannot see. It is
-# the type Accord gives an entity of unknown type, a valid relationship/note target, and imports back as an entity.
-HIDDEN_ENTITY_REF_TYPE = "intrusion-set"
-_ENTITY_STIX_TYPES = frozenset({"intrusion-set", "threat-actor", "identity"})  # mapping's entity types
-# The objects whose references name items (Accord generates relationships' and notes' from the items they refer to;
-# a report imported from STIX keeps its object_refs). Any other object (a grouping, an opinion, a sighting stored
-# raw) may name an entity too, by the type its author saw: `_may_name_entities` tells from the stored text.
-_REF_HOLDERS = frozenset({"relationship", "note", "report"})
-# References whose type STIX fixes (an identity; for a sighting's places, an identity or a location): the type
-# there tells nothing of the entity, and another would make the object invalid. Never rewritten.
-_TYPED_BY_SPEC = frozenset({"created_by_ref", "where_sighted_refs"})
 
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
@@ -165,66 +150,6 @@ def _parse(index: int, obj: Any, date_added: str) -> _Obj | Outcome:
     return _Obj(index, obj, sid, stype, str(version), key, spec)
 
 
-@lru_cache(maxsize=8)
-def _row_type(fields: tuple[str, ...]) -> Any:
-    return namedtuple("ServedRow", fields)  # the page query's own columns, whatever they are
-
-
-def _neutralise(body: dict[str, Any], hidden: set[str]) -> bool:
-    """Give every reference in ``body`` to a hidden entity (its item id in ``hidden``) the fixed type; whether any
-    changed."""
-    changed = False
-
-    def one(ref: Any) -> Any:
-        nonlocal changed
-        if isinstance(ref, str) and "--" in ref:
-            stype, uid = ref.split("--", 1)
-            if stype in _ENTITY_STIX_TYPES and stype != HIDDEN_ENTITY_REF_TYPE and f"entity--{uid}" in hidden:
-                changed = True
-                return f"{HIDDEN_ENTITY_REF_TYPE}--{uid}"
-        return ref
-
-    for key, value in body.items():
-        if key in _TYPED_BY_SPEC:
-            continue
-        if key.endswith("_ref"):
-            body[key] = one(value)
-        elif key.endswith("_refs") and isinstance(value, list):
-            body[key] = [one(r) for r in value]
-    return changed
-
-
-def _may_name_entities(stype: str, body: str) -> bool:
-    """Whether a stored body (compact JSON, as the store writes it) may refer to an entity by a type that tells it
-    (threat-actor, identity): a cheap test on the text, so that only such bodies are parsed. The object's own id
-    and its ``created_by_ref`` (an identity by definition) do not count."""
-    if stype in _REF_HOLDERS:
-        return True
-    if body.count("threat-actor--") > (stype == "threat-actor"):
-        return True
-    return body.count("identity--") > (stype == "identity") + body.count('"created_by_ref":"identity--')
-
-
-def _entity_refs(body: dict[str, Any]) -> set[str]:
-    """The item ids of the entities ``body`` refers to by a STIX entity type (top-level ``*_ref``/``*_refs``)."""
-    out: set[str] = set()
-    for key, value in body.items():
-        if key in _TYPED_BY_SPEC:
-            continue
-        if key.endswith("_ref"):
-            refs = [value]
-        elif key.endswith("_refs") and isinstance(value, list):
-            refs = value
-        else:
-            continue
-        for ref in refs:
-            if isinstance(ref, str) and "--" in ref:
-                stype, uid = ref.split("--", 1)
-                if stype in _ENTITY_STIX_TYPES:
-                    out.add(f"entity--{uid}")
-    return out
-
-
 def _no_wider(new: _Own, old: _Own) -> bool:
     """Whether every reader handling ``new`` admits is admitted by ``old`` (same item, so same originator)."""
     rank = {"originator": 0, "members": 1, "all": 2}
@@ -241,7 +166,7 @@ def _merge(base: dict[str, Any] | None, generated: dict[str, Any], carry: bool =
     sanitised edit) does not take them along."""
     if not base:
         return generated
-    if generated["type"] == "report" and base.get("object_refs"):  # ids, served through `served` like any ref
+    if generated["type"] == "report" and base.get("object_refs"):  # ids, served through `refs.served` like any ref
         generated = {**generated, "object_refs": base["object_refs"]}
     if not carry:
         return generated
@@ -391,35 +316,6 @@ class StixStore:
             chunk = missing[start:start + 500]
             for iid, body in conn.execute(select(items.c.id, items.c.body).where(items.c.id.in_(chunk))):
                 out[iid] = orjson.loads(body).get("content", {}).get("entity_type", "group")
-        return out
-
-    @staticmethod
-    def served(conn: Connection, principal: Principal, rows: Sequence[Any]) -> list[Any]:
-        """Rows of versions (with ``stix_id`` and ``body``) as ``principal`` is to be served them: a reference to
-        an entity they may not see carries ``HIDDEN_ENTITY_REF_TYPE``, not the entity's own STIX type (which tells
-        a person from a group or an organisation). The stored body keeps the type its author saw; a reader who may
-        see the entity gets it unchanged, byte for byte. One query per page, and only for pages with references."""
-        parsed: list[tuple[int, dict[str, Any]]] = []
-        wanted: set[str] = set()
-        for n, r in enumerate(rows):
-            if _may_name_entities(r.stix_id.split("--", 1)[0], r.body):
-                body = orjson.loads(r.body)
-                refs = _entity_refs(body)
-                if refs:
-                    parsed.append((n, body))
-                    wanted |= refs
-        if not wanted:
-            return list(rows)
-        hidden: set[str] = set()
-        ids = sorted(wanted)
-        for start in range(0, len(ids), 500):
-            q = select(items.c.id, visible(principal).label("ok")).where(items.c.id.in_(ids[start:start + 500]))
-            hidden.update(iid for iid, ok in conn.execute(q) if not ok)
-        out = list(rows)
-        for n, body in parsed:
-            if hidden and _neutralise(body, hidden):
-                r = rows[n]
-                out[n] = _row_type(tuple(r._fields))(**{**r._asdict(), "body": orjson.dumps(body).decode()})
         return out
 
     @overload

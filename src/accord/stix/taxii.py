@@ -27,7 +27,7 @@ from accord.errors import LimitExceeded, NotFound, PermissionDenied, ValidationF
 from accord.sharing import sealed
 from accord.sharing.handling import Principal
 from accord.sharing.policy import visible_version
-from accord.stix import mapping
+from accord.stix import mapping, refs
 from accord.stix.store import Outcome, StixStore
 from accord.stix.tables import (
     handle_visible,
@@ -215,8 +215,8 @@ class TaxiiService:
             rows = conn.execute(self._base(principal, coll, q, version_filter=version_filter, columns=cols)).all()
             more = len(rows) > q.limit
             rows = rows[: q.limit]
-            if body:  # references to entities the reader may not see say nothing of them (StixStore.served)
-                rows = self.store.served(conn, principal, rows)
+            if body:  # references to entities the reader may not see say nothing of them (refs.served)
+                rows = refs.served(conn, principal, rows)
         token = encode_next(self.settings.secret_key, rows[-1].date_added, rows[-1].seq) if more and rows else None
         return Page(list(rows), more, token)
 
