@@ -21,6 +21,7 @@ from accord.http.api import correlation as correlation_api
 from accord.http.api import meetings as meetings_api
 from accord.ops import http as ops_http
 from accord.services import Services, build_services
+from accord.sharing.validate import NUL_MESSAGE
 
 __all__ = ["create_app"]
 
@@ -82,8 +83,8 @@ def _nul_in_url(scope: Scope) -> Response | None:
     if not names:
         return None
     return errors.problem_response(Request(scope), 422, "validation", "Invalid input",
-                                   f"{names[0]}: must not contain NUL characters",
-                                   [FieldError(n.replace("\x00", ""), "must not contain NUL characters")
+                                   f"{names[0]}: {NUL_MESSAGE}",
+                                   [FieldError(n.replace("\x00", ""), NUL_MESSAGE)
                                     for n in names])
 
 

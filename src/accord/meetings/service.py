@@ -85,13 +85,17 @@ def _day(v: Any, name: str, errors: list[FieldError]) -> str | None:
         return None
 
 
+# The clearance a summary figure stored without one (drafted before figures kept it) is taken to be counted at.
+_TOP_LEVEL = len(CLASSIFICATIONS) - 1
+
+
 def _shown_figure(f: dict[str, Any], principal: Principal) -> dict[str, Any]:
     """A stored summary figure as ``principal`` is shown it. An unpresented one was counted as its drafter may
     see (``clearance``; drafts before it was kept count as the top level): to a colleague cleared lower its value
     is withheld (``None``), as it may count items above their clearance. A presented one is the member's
     statement, shown as stored."""
     out = {k: v for k, v in f.items() if k != "clearance"}
-    if not f.get("present") and not cleared(principal, int(f.get("clearance", len(CLASSIFICATIONS) - 1))):
+    if not f.get("present") and not cleared(principal, int(f.get("clearance", _TOP_LEVEL))):
         out["value"] = None
     return out
 
@@ -278,11 +282,10 @@ class Meetings:
                     raise Conflict("the summary is final")
                 # A presented figure stays presented unless it is now counted above the clearance it was counted
                 # (and chosen) at: no one chose to present what a colleague cleared higher now counts into it.
-                top = len(CLASSIFICATIONS) - 1
-                keep = {F.canonical_json(f["definition"]): (f.get("present", True), int(f.get("clearance", top)))
+                keep = {F.canonical_json(f["definition"]): (f.get("present", True), int(f.get("clearance", _TOP_LEVEL)))
                         for f in orjson.loads(existing.figures)}
                 for f in figs:
-                    was, level = keep.get(F.canonical_json(f["definition"]), (False, top))
+                    was, level = keep.get(F.canonical_json(f["definition"]), (False, _TOP_LEVEL))
                     f["present"] = was and f["clearance"] <= level
                 old = {h["item"]: h["present"] for h in orjson.loads(existing.highlights)}
                 for h in hl:

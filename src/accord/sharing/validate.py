@@ -25,7 +25,11 @@ from accord.sharing.handling import (
     TLP,
 )
 
-__all__ = ["IDENTIFIER_TYPES", "Draft", "check_item", "check_items", "check_patch", "new_id", "stored_ts"]
+__all__ = ["IDENTIFIER_TYPES", "NUL_MESSAGE", "Draft", "check_item", "check_items", "check_patch", "new_id",
+           "stored_ts"]
+
+# PostgreSQL refuses NUL in text and no field of the hub takes one: the same words wherever input is refused for it.
+NUL_MESSAGE = "must not contain NUL characters"
 
 IDENTIFIER_TYPES: tuple[str, ...] = (
     "phone", "email", "vehicle-plate", "document", "crypto", "url")
@@ -153,7 +157,7 @@ class _Checker:
             self.err(f"{path}{key}", f"must be at most {limit} characters")
             return None
         if "\x00" in v:
-            self.err(f"{path}{key}", "must not contain NUL characters")
+            self.err(f"{path}{key}", NUL_MESSAGE)
             return None
         if required and not v.strip():
             self.err(f"{path}{key}", "must not be empty")

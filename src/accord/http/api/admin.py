@@ -16,6 +16,7 @@ from accord.errors import PermissionDenied
 from accord.http.api.common import json_response, request_id
 from accord.http.auth import SESSION_COOKIE, current_principal, services
 from accord.sharing.handling import ADMIN_ROLES, Principal
+from accord.sharing.validate import NUL_MESSAGE
 
 __all__ = ["router"]
 
@@ -34,7 +35,7 @@ class _Body(BaseModel):
         # (which no database encodes): refused here, naming the field, rather than failing in the store.
         if isinstance(value, str):
             if "\x00" in value:
-                raise ValueError("must not contain NUL characters")
+                raise ValueError(NUL_MESSAGE)
             try:
                 value.encode()
             except UnicodeEncodeError:

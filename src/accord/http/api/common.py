@@ -9,10 +9,9 @@ from fastapi import Request
 from starlette.responses import Response
 
 from accord.errors import FieldError, LimitExceeded, ValidationFailed
+from accord.sharing.validate import NUL_MESSAGE
 
 __all__ = ["json_body", "json_response", "nul_fields", "request_id"]
-
-_NUL_MESSAGE = "must not contain NUL characters"
 
 
 def nul_fields(value: Any, path: str = "", out: list[str] | None = None) -> list[str]:
@@ -51,7 +50,7 @@ async def json_body(request: Request, *, nul_free: bool = True) -> Any:
     if nul_free and b"\\u0000" in raw:  # JSON can carry a NUL only escaped: the walk is skipped for almost every body
         bad = nul_fields(body)
         if bad:
-            raise ValidationFailed([FieldError(f, _NUL_MESSAGE) for f in bad])
+            raise ValidationFailed([FieldError(f, NUL_MESSAGE) for f in bad])
     return body
 
 

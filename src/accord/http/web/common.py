@@ -15,6 +15,7 @@ from accord.http.auth import optional_principal
 from accord.http.web.store import WebStore
 from accord.services import Services
 from accord.sharing.handling import ADMIN_ROLES, Principal
+from accord.sharing.validate import NUL_MESSAGE
 
 __all__ = ["Admin", "LoginRequired", "User", "admin_user", "call", "form", "page_user", "redirect", "store", "svc"]
 
@@ -58,7 +59,7 @@ async def form(request: Request) -> FormData:
     # PostgreSQL refuses NUL in text, and no field of the hub takes one: refused here, naming the field.
     bad = sorted({k for k, v in data.multi_items() if "\x00" in k or (isinstance(v, str) and "\x00" in v)})
     if bad:
-        raise ValidationFailed([FieldError(k.replace("\x00", ""), "must not contain NUL characters") for k in bad])
+        raise ValidationFailed([FieldError(k.replace("\x00", ""), NUL_MESSAGE) for k in bad])
     return data
 
 
